@@ -1,0 +1,131 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// One setting for every Petrel target: Swift 6 language mode (strict concurrency) plus explicit existentials.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "Petrel",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "petrel", targets: ["petrel"]),
+        .executable(name: "petrel-controller", targets: ["petrel-controller"]),
+        .executable(name: "petrel-apiserver", targets: ["petrel-apiserver"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+    ],
+    targets: [
+        // Layer 0
+        .systemLibrary(name: "CLibGit2", pkgConfig: "libgit2", providers: [.apt(["libgit2-dev"])]),
+        .target(name: "KubeCore", swiftSettings: swiftSettings),
+
+        // Layer 1
+        .target(
+            name: "KubeClient",
+            dependencies: [
+                "KubeCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings),
+        .target(
+            name: "GitSource",
+            dependencies: [
+                "CLibGit2",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings),
+        .target(
+            name: "Kustomize",
+            dependencies: ["KubeCore", .product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings),
+        .target(name: "PetrelAPI", dependencies: ["KubeCore"], swiftSettings: swiftSettings),
+        .target(
+            name: "LocalAPIServer",
+            dependencies: [
+                "KubeCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings),
+
+        // Layer 2
+        .target(
+            name: "ControllerRuntime",
+            dependencies: [
+                "KubeCore", "KubeClient",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings),
+
+        // Layer 3
+        .target(
+            name: "PetrelControllers",
+            dependencies: ["KubeCore", "KubeClient", "GitSource", "Kustomize", "PetrelAPI", "ControllerRuntime"],
+            swiftSettings: swiftSettings),
+
+        // Layer 4
+        .target(
+            name: "PetrelManager",
+            dependencies: [
+                "PetrelControllers", "ControllerRuntime", "KubeClient",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: swiftSettings),
+        .target(
+            name: "PetrelTesting",
+            dependencies: ["LocalAPIServer", "KubeClient", "GitSource", "KubeCore"],
+            swiftSettings: swiftSettings),
+
+        // Layer 5
+        .target(
+            name: "PetrelCLI",
+            dependencies: [
+                "PetrelAPI", "KubeClient", "Kustomize", "PetrelManager", "LocalAPIServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings),
+
+        // Layer 6: executables, `@main` only
+        .executableTarget(name: "petrel", dependencies: ["PetrelCLI"], swiftSettings: swiftSettings),
+        .executableTarget(name: "petrel-controller", dependencies: ["PetrelManager"], swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "petrel-apiserver",
+            dependencies: [
+                "LocalAPIServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings),
+
+        // Tests mirror the targets
+        .testTarget(name: "KubeCoreTests", dependencies: ["KubeCore"], swiftSettings: swiftSettings),
+    ]
+)
+
+// Development aid: `PETREL_TARGETS=KubeCore,Kustomize,KustomizeTests swift test` builds only the named targets
+// (list every target needed, dependencies included), so work on a pure module does not compile the HTTP stacks.
+// `make test` and CI never set it.
+if let only = Context.environment["PETREL_TARGETS"], !only.isEmpty {
+    let keep = Set(only.split(separator: ",").map { String($0.filter { $0 != " " }) })
+    package.targets.removeAll { !keep.contains($0.name) }
+    package.products.removeAll()
+}

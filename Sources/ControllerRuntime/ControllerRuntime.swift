@@ -1,0 +1,2 @@
+/// The `ControllerRuntime` module. See docs/architecture.md for what it owns.
+package enum ControllerRuntimeModule {}

@@ -1,0 +1,2 @@
+/// The `GitSource` module. See docs/architecture.md for what it owns.
+package enum GitSourceModule {}

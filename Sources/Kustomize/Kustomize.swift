@@ -1,0 +1,2 @@
+/// The `Kustomize` module. See docs/architecture.md for what it owns.
+package enum KustomizeModule {}

@@ -1,0 +1,2 @@
+/// The `LocalAPIServer` module. See docs/architecture.md for what it owns.
+package enum LocalAPIServerModule {}

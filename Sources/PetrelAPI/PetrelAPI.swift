@@ -1,0 +1,2 @@
+/// The `PetrelAPI` module. See docs/architecture.md for what it owns.
+package enum PetrelAPIModule {}

@@ -1,0 +1,2 @@
+/// The `PetrelCLI` module. See docs/architecture.md for what it owns.
+package enum PetrelCLIModule {}

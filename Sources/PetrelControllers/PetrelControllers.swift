@@ -1,0 +1,2 @@
+/// The `PetrelControllers` module. See docs/architecture.md for what it owns.
+package enum PetrelControllersModule {}

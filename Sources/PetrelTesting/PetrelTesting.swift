@@ -1,0 +1,2 @@
+/// The `PetrelTesting` module. See docs/architecture.md for what it owns.
+package enum PetrelTestingModule {}

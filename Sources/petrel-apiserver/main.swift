@@ -1,0 +1,1 @@
+print("petrel-apiserver: not implemented yet")

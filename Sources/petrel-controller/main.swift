@@ -1,0 +1,1 @@
+print("petrel-controller: the manager is not implemented yet")

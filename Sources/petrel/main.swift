@@ -1,0 +1,1 @@
+print("petrel: the CLI is not implemented yet")
