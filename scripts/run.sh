@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# `make run`: with KUBECONFIG set, run the controllers against that cluster. Without it, run the embedded default:
+# Petrel's local API server (state in .petrel/run), a demo Git repository served by `git daemon` on loopback,
+# the CRDs and a GitRepository + Kustomization pointing at the demo, and the controllers in the foreground.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+RUN=$ROOT/.petrel/run
+BIN=$ROOT/.build/debug
+
+swift build --product petrel-apiserver >/dev/null
+swift build --product petrel-controller >/dev/null
+swift build --product petrel >/dev/null
+
+if [ -n "${KUBECONFIG:-}" ]; then
+    echo "petrel: running the controllers against the cluster in KUBECONFIG=$KUBECONFIG"
+    exec "$BIN/petrel-controller" --kubeconfig "$KUBECONFIG"
+fi
+
+mkdir -p "$RUN"
+pids=()
+cleanup() {
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+}
+trap cleanup EXIT INT TERM
+
+# 1. The local API server.
+rm -f "$RUN/kubeconfig" "$RUN/apiserver.url"
+"$BIN/petrel-apiserver" --port 0 --data-dir "$RUN/apiserver" --write-kubeconfig "$RUN/kubeconfig" \
+    >"$RUN/apiserver.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do [ -s "$RUN/kubeconfig" ] && break; sleep 0.1; done
+if [ ! -s "$RUN/kubeconfig" ]; then
+    echo "petrel: the local API server did not start; see $RUN/apiserver.log" >&2
+    exit 1
+fi
+export KUBECONFIG=$RUN/kubeconfig
+
+# 2. The demo repository: examples/demo-app committed to a bare repository, served on loopback.
+DEMO=$RUN/git/demo.git
+if [ ! -d "$DEMO" ]; then
+    work=$(mktemp -d)
+    cp -r examples/demo-app/. "$work/"
+    git -C "$work" init -q -b main
+    git -C "$work" add -A
+    git -C "$work" -c user.name=petrel -c user.email=petrel@localhost commit -q -m "demo app"
+    mkdir -p "$RUN/git"
+    git clone -q --bare "$work" "$DEMO"
+    rm -rf "$work"
+fi
+GIT_PORT=${PETREL_DEMO_GIT_PORT:-9418}
+git daemon --reuseaddr --listen=127.0.0.1 --port="$GIT_PORT" --base-path="$RUN/git" --export-all "$RUN/git" \
+    >"$RUN/git-daemon.log" 2>&1 &
+pids+=($!)
+
+# 3. CRDs and the demo objects.
+kubectl apply -f crds/ >/dev/null
+sed "s#url: .*#url: git://127.0.0.1:$GIT_PORT/demo.git#" examples/gitrepository.yaml | kubectl apply -f - >/dev/null
+kubectl apply -f examples/kustomization.yaml >/dev/null
+
+cat <<INFO
+petrel: local API server running; kubeconfig: $KUBECONFIG
+petrel: demo repository: git://127.0.0.1:$GIT_PORT/demo.git (bare repo at $DEMO)
+
+  Watch:   kubectl --kubeconfig $KUBECONFIG get kustomizations,gitrepositories -w
+  Change:  git clone $DEMO /tmp/demo && cd /tmp/demo && edit && git commit -am change && git push
+
+INFO
+"$BIN/petrel-controller" --kubeconfig "$KUBECONFIG"
