@@ -118,6 +118,9 @@ let package = Package(
 
         // Tests mirror the targets
         .testTarget(name: "KubeCoreTests", dependencies: ["KubeCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ControllerRuntimeTests", dependencies: ["ControllerRuntime", "KubeCore"],
+            swiftSettings: swiftSettings),
     ]
 )
 
