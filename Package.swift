@@ -118,6 +118,10 @@ let package = Package(
 
         // Tests mirror the targets
         .testTarget(name: "KubeCoreTests", dependencies: ["KubeCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ControllerRuntimeTests",
+            dependencies: ["ControllerRuntime", "KubeCore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
     ]
 )
 

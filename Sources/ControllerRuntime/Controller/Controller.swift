@@ -1,0 +1,123 @@
+import KubeCore
+import Logging
+
+/// Runs a ``Reconciler`` over the keys of one kind: its informer feeds a ``WorkQueue``, `concurrency` workers take
+/// keys from it, and each outcome maps to a queue operation in one place (``handle(_:for:)``).
+///
+/// ## Guarantees
+/// - Workers start only after every informer the controller uses holds its first full list.
+/// - One key is never reconciled by two workers at once (the queue's contract).
+/// - On cancellation the queue stops handing out keys, in-flight reconciles finish (the drain), then ``run()``
+///   returns.
+package final class Controller: Sendable {
+    /// The controller's name, for logs and metrics (e.g. `kustomization`).
+    package let name: String
+    /// The informer of the controller's own kind.
+    package let informer: Informer
+    /// The queue of keys to reconcile.
+    package let queue: WorkQueue<ObjectKey>
+    /// Outcome and duration counters.
+    package let metrics: ControllerMetrics
+    private let reconciler: any Reconciler
+    private let concurrency: Int
+    private let logger: Logger
+    private let secondary: [Informer]
+
+    /// Creates a controller.
+    /// - Parameters:
+    ///   - name: the controller's name.
+    ///   - informer: the informer of the reconciled kind; its changes pass through ``ChangePredicate``.
+    ///   - reconciler: what to run for each key.
+    ///   - concurrency: how many keys are reconciled in parallel. Default 4.
+    ///   - logger: for outcomes.
+    package init(
+        name: String, informer: Informer, reconciler: any Reconciler, concurrency: Int = 4,
+        secondary: [Informer] = [], logger: Logger
+    ) {
+        self.name = name
+        self.informer = informer
+        self.reconciler = reconciler
+        self.concurrency = max(1, concurrency)
+        self.secondary = secondary
+        self.logger = logger
+        self.queue = WorkQueue()
+        self.metrics = ControllerMetrics()
+        let queue = self.queue
+        informer.addHandler { change in
+            switch change {
+            case .applied(let key, let old, let new):
+                if ChangePredicate.shouldReconcile(old: old, new: new) { await queue.add(key) }
+            case .deleted:
+                break
+            }
+        }
+    }
+
+    /// Queues the keys `map` returns for each change of a secondary kind (e.g. the Kustomizations that use a
+    /// GitRepository whose artifact changed). Call before ``run()``.
+    package func watch(_ other: Informer, map: @escaping @Sendable (StoreChange) -> [ObjectKey]) {
+        let queue = self.queue
+        other.addHandler { change in
+            for key in map(change) { await queue.add(key) }
+        }
+    }
+
+    /// Runs the workers until the task is cancelled, then drains.
+    package func run() async {
+        await informer.waitUntilReady()
+        for other in secondary { await other.waitUntilReady() }
+        guard !Task.isCancelled else { return }
+        logger.info("starting workers", metadata: ["petrel.controller": "\(name)", "workers": "\(concurrency)"])
+        await withTaskCancellationHandler {
+            await withDiscardingTaskGroup { group in
+                for _ in 0..<concurrency {
+                    group.addTask { await self.work() }
+                }
+            }
+        } onCancel: {
+            Task { await self.queue.shutDown() }
+        }
+        await queue.waitUntilIdle()
+    }
+
+    private func work() async {
+        while let key = await queue.next() {
+            let clock = ContinuousClock()
+            let start = clock.now
+            let outcome: Result<ReconcileResult, any Error>
+            do {
+                outcome = .success(try await reconciler.reconcile(key))
+            } catch {
+                outcome = .failure(error)
+            }
+            let recorded = await handle(outcome, for: key)
+            metrics.record(recorded, duration: start.duration(to: clock.now))
+            await queue.done(key)
+        }
+    }
+
+    /// Maps a reconcile outcome to queue operations: the only place that does.
+    package func handle(_ outcome: Result<ReconcileResult, any Error>, for key: ObjectKey) async -> ReconcileOutcome {
+        switch outcome {
+        case .success(.done):
+            await queue.forget(key)
+            return .success
+        case .success(.requeue(let delay)):
+            await queue.forget(key)
+            await queue.add(key, after: delay)
+            return .requeueAfter
+        case .failure(ReconcileInterruption.waiting(let delay)):
+            await queue.forget(key)
+            await queue.add(key, after: delay)
+            return .waiting
+        case .failure(ReconcileInterruption.stalled(let reason)):
+            await queue.forget(key)
+            logger.warning("reconcile stalled", metadata: ["petrel.key": "\(key)", "reason": "\(reason)"])
+            return .stalled
+        case .failure(let error):
+            await queue.addRateLimited(key)
+            logger.error("reconcile failed; retrying with backoff", metadata: ["petrel.key": "\(key)", "error": "\(error)"])
+            return .error
+        }
+    }
+}

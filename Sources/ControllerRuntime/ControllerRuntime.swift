@@ -1,2 +1,0 @@
-/// The `ControllerRuntime` module. See docs/architecture.md for what it owns.
-package enum ControllerRuntimeModule {}

@@ -1,0 +1,121 @@
+@testable import ControllerRuntime
+import KubeCore
+import Logging
+import Testing
+
+/// An in-memory list/watch source: the test pushes watch events; each watch call serves one stream.
+private final class FeedSource: ListWatchSource, Sendable {
+    let resourceDescription = "test/v1/widgets"
+    let initial: [JSONValue]
+    let stream: AsyncThrowingStream<RawWatchEvent, any Error>
+    let continuation: AsyncThrowingStream<RawWatchEvent, any Error>.Continuation
+
+    init(initial: [JSONValue]) {
+        self.initial = initial
+        (stream, continuation) = AsyncThrowingStream.makeStream(bufferingPolicy: .bufferingNewest(1_000))
+    }
+
+    func list(continueToken: String?) async throws -> ListPage {
+        ListPage(items: initial, continueToken: nil, resourceVersion: "1")
+    }
+
+    func watch(resourceVersion: String) async throws -> AsyncThrowingStream<RawWatchEvent, any Error> { stream }
+}
+
+private actor Calls {
+    var keys: [ObjectKey] = []
+    func append(_ key: ObjectKey) { keys.append(key) }
+}
+
+private struct RecordingReconciler: Reconciler {
+    let calls: Calls
+    let result: @Sendable (ObjectKey) throws -> ReconcileResult
+    func reconcile(_ key: ObjectKey) async throws -> ReconcileResult {
+        await calls.append(key)
+        return try result(key)
+    }
+}
+
+private func widget(_ name: String, generation: Int64, status: String = "") -> JSONValue {
+    [
+        "apiVersion": "test/v1", "kind": "Widget",
+        "metadata": ["name": .string(name), "namespace": "ns", "generation": .integer(generation)],
+        "status": ["phase": .string(status)],
+    ]
+}
+
+private func eventually(_ condition: @Sendable () async -> Bool) async -> Bool {
+    let deadline = ContinuousClock.now.advanced(by: .seconds(5))
+    while ContinuousClock.now < deadline {
+        if await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(5))
+    }
+    return false
+}
+
+@Suite("Controller")
+struct ControllerTests {
+    @Test("reconciles listed objects and spec changes, but not status-only writes")
+    func predicates() async throws {
+        let source = FeedSource(initial: [widget("a", generation: 1)])
+        let informer = Informer(source: source, logger: Logger(label: "test"))
+        let calls = Calls()
+        let controller = Controller(
+            name: "widgets", informer: informer,
+            reconciler: RecordingReconciler(calls: calls) { _ in .done }, concurrency: 2, logger: Logger(label: "test"))
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { await informer.run() }
+            group.addTask { await controller.run() }
+            #expect(await eventually { await calls.keys.count == 1 })
+            source.continuation.yield(RawWatchEvent(type: "MODIFIED", object: widget("a", generation: 1, status: "Ready")))
+            source.continuation.yield(RawWatchEvent(type: "ADDED", object: widget("b", generation: 1)))
+            #expect(await eventually { await calls.keys.count == 2 })
+            source.continuation.yield(RawWatchEvent(type: "MODIFIED", object: widget("a", generation: 2)))
+            #expect(await eventually { await calls.keys.count == 3 })
+            let keys = await calls.keys.map(\.name)
+            #expect(keys == ["a", "b", "a"], "the status-only change must not have been reconciled")
+            #expect(controller.metrics.snapshot.totals[.success] == 3)
+            group.cancelAll()
+        }
+    }
+
+    @Test("outcomes map to the queue: requeue after a delay, waiting, stalled, and errors with backoff")
+    func outcomes() async {
+        let informer = Informer(source: FeedSource(initial: []), logger: Logger(label: "test"))
+        let controller = Controller(
+            name: "widgets", informer: informer, reconciler: RecordingReconciler(calls: Calls()) { _ in .done },
+            logger: Logger(label: "test"))
+        let key = ObjectKey(namespace: "ns", name: "a")
+        #expect(await controller.handle(.success(.requeue(after: .milliseconds(10))), for: key) == .requeueAfter)
+        #expect(await controller.queue.next() == key)
+        await controller.queue.done(key)
+        #expect(await controller.handle(.failure(ReconcileInterruption.stalled(reason: "Invalid")), for: key) == .stalled)
+        #expect(await controller.queue.statistics.depth == 0)
+        struct Boom: Error {}
+        #expect(await controller.handle(.failure(Boom()), for: key) == .error)
+        #expect(await controller.handle(.failure(Boom()), for: key) == .error)
+        #expect(await controller.queue.failureCount(key) == 2)
+        #expect(await controller.handle(.failure(ReconcileInterruption.waiting(requeueAfter: .seconds(1))), for: key) == .waiting)
+        #expect(await controller.queue.failureCount(key) == 0, "waiting is not a failure")
+    }
+}
+
+@Suite("Change predicate")
+struct ChangePredicateTests {
+    @Test("generation, reconcile requests, deletion and finalizers pass; status and resourceVersion do not")
+    func cases() {
+        let base = widget("a", generation: 1)
+        #expect(ChangePredicate.shouldReconcile(old: nil, new: base))
+        #expect(!ChangePredicate.shouldReconcile(old: base, new: widget("a", generation: 1, status: "Ready")))
+        #expect(ChangePredicate.shouldReconcile(old: base, new: widget("a", generation: 2)))
+        var requested = base
+        requested.set(path: ["metadata", "annotations", reconcileRequestAnnotation], to: "2026-11-23T10:00:00Z")
+        #expect(ChangePredicate.shouldReconcile(old: base, new: requested))
+        var deleting = base
+        deleting.set(path: ["metadata", "deletionTimestamp"], to: "2026-11-23T10:00:00Z")
+        #expect(ChangePredicate.shouldReconcile(old: base, new: deleting))
+        var newerVersion = base
+        newerVersion.set(path: ["metadata", "resourceVersion"], to: "99")
+        #expect(!ChangePredicate.shouldReconcile(old: base, new: newerVersion))
+    }
+}
