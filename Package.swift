@@ -118,6 +118,10 @@ let package = Package(
 
         // Tests mirror the targets
         .testTarget(name: "KubeCoreTests", dependencies: ["KubeCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "PetrelAPITests",
+            dependencies: ["PetrelAPI", "KubeCore", .product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings),
     ]
 )
 
