@@ -40,23 +40,9 @@ extension APIObject {
 
 /// Conversions between `Codable` values and ``KubeCore/JSONValue``.
 public enum JSONValueCoding {
-    /// Encodes `value` to JSON text with Foundation and parses it back as a ``KubeCore/JSONValue``.
-    ///
-    /// Object keys come out in the order the `Encodable` implementation writes them.
+    /// Encodes `value` as a ``KubeCore/JSONValue`` with ``JSONValueEncoder``, keeping field order.
     public static func encode(_ value: some Encodable) throws(PetrelAPIError) -> JSONValue {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
-        let data: Data
-        do {
-            data = try encoder.encode(value)
-        } catch {
-            throw .encodingFailed(type: String(describing: type(of: value)), detail: "\(error)")
-        }
-        do {
-            return try JSONParser.parse(Array(data))
-        } catch {
-            throw .encodingFailed(type: String(describing: type(of: value)), detail: error.description)
-        }
+        try JSONValueEncoder().encode(value)
     }
 
     /// Decodes a `T` from a ``KubeCore/JSONValue``.

@@ -20,6 +20,12 @@ public struct GoDuration: Sendable, Hashable, Comparable, Codable, CustomStringC
         self.text = GoDuration.format(nanoseconds: nanoseconds)
     }
 
+    /// A duration of `nanoseconds` written as `text`; the caller guarantees they agree.
+    init(nanoseconds: Int64, text: String) {
+        self.nanoseconds = nanoseconds
+        self.text = text
+    }
+
     /// A duration of whole seconds.
     public static func seconds(_ seconds: Int64) -> GoDuration { GoDuration(nanoseconds: seconds * 1_000_000_000) }
 

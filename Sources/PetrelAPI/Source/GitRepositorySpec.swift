@@ -22,7 +22,7 @@ public struct GitRepositorySpec: Sendable, Hashable, Codable {
     public var proxySecretRef: LocalObjectReference?
 
     /// The default of ``timeout``.
-    public static let defaultTimeout = GoDuration.seconds(60)
+    public static let defaultTimeout = GoDuration(nanoseconds: 60_000_000_000, text: "60s")
     /// The branch used when ``ref`` names nothing.
     public static let defaultBranch = "master"
 
