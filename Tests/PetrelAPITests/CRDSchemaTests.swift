@@ -30,7 +30,9 @@ struct CRDSchemaTests {
         return try #require(versions.first)
     }
 
-    @Test("every schema property is a Swift field and back, with the same type, format, requiredness and enum", arguments: cases)
+    @Test(
+        "every schema property is a Swift field and back, with the same type, format, requiredness and enum",
+        arguments: cases)
     func fieldsMatch(_ testCase: Case) throws {
         let crd = try TestFiles.yaml(testCase.file)
         let schema = try #require(try Self.version(crd)[path: ["schema", "openAPIV3Schema"]])
@@ -47,7 +49,9 @@ struct CRDSchemaTests {
         #expect(onlyInSchema == [], "fields in \(testCase.file) missing from the Swift type")
         #expect(onlyInSwift == [], "fields in the Swift type missing from \(testCase.file)")
         for path in Set(fromSchema.keys).intersection(fromSwift.keys).sorted() {
-            #expect(fromSchema[path] == fromSwift[path], "\(path): schema \(fromSchema[path]!) vs Swift \(fromSwift[path]!)")
+            #expect(
+                fromSchema[path] == fromSwift[path], "\(path): schema \(fromSchema[path]!) vs Swift \(fromSwift[path]!)"
+            )
         }
         #expect(fromSchema.count > 20)
     }
@@ -69,7 +73,10 @@ struct CRDSchemaTests {
         #expect(version["served"] == true)
         #expect(version["storage"] == true)
         #expect(version[path: ["subresources", "status"]] == .object(JSONObject()))
-        #expect(version[path: ["schema", "openAPIV3Schema", "properties", "status", "default"]] == ["observedGeneration": -1])
+        #expect(
+            version[path: ["schema", "openAPIV3Schema", "properties", "status", "default"]] == [
+                "observedGeneration": -1
+            ])
     }
 
     @Test("short names and printer columns follow Flux, with Revision added")

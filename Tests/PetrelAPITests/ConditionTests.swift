@@ -10,11 +10,16 @@ struct ConditionTests {
     @Test("setting a new condition appends it with the given time")
     func appends() {
         var conditions: [Condition] = []
-        let changed1 = conditions.set(type: ConditionType.ready, status: .unknown, reason: ConditionReason.progressing, message: "Reconciliation in progress", observedGeneration: 1, now: t0)
+        let changed1 = conditions.set(
+            type: ConditionType.ready, status: .unknown, reason: ConditionReason.progressing,
+            message: "Reconciliation in progress", observedGeneration: 1, now: t0)
         #expect(changed1)
-        #expect(conditions == [
-            Condition(type: "Ready", status: .unknown, observedGeneration: 1, lastTransitionTime: t0, reason: "Progressing", message: "Reconciliation in progress")
-        ])
+        #expect(
+            conditions == [
+                Condition(
+                    type: "Ready", status: .unknown, observedGeneration: 1, lastTransitionTime: t0,
+                    reason: "Progressing", message: "Reconciliation in progress")
+            ])
         #expect(conditions.isUnknown(ConditionType.ready))
         #expect(conditions.isUnknown(ConditionType.healthy))
         #expect(!conditions.isTrue(ConditionType.ready))
@@ -23,14 +28,18 @@ struct ConditionTests {
     @Test("lastTransitionTime changes only when the status changes")
     func transitionTime() {
         var conditions: [Condition] = []
-        conditions.set(type: "Ready", status: .false, reason: "BuildFailed", message: "a", observedGeneration: 1, now: t0)
-        let changed2 = conditions.set(type: "Ready", status: .false, reason: "HealthCheckFailed", message: "b", observedGeneration: 2, now: t1)
+        conditions.set(
+            type: "Ready", status: .false, reason: "BuildFailed", message: "a", observedGeneration: 1, now: t0)
+        let changed2 = conditions.set(
+            type: "Ready", status: .false, reason: "HealthCheckFailed", message: "b", observedGeneration: 2, now: t1)
         #expect(changed2)
         #expect(conditions.find("Ready")?.lastTransitionTime == t0)
         #expect(conditions.find("Ready")?.reason == "HealthCheckFailed")
         #expect(conditions.find("Ready")?.message == "b")
         #expect(conditions.find("Ready")?.observedGeneration == 2)
-        let changed3 = conditions.set(type: "Ready", status: .true, reason: "ReconciliationSucceeded", message: "c", observedGeneration: 2, now: t2)
+        let changed3 = conditions.set(
+            type: "Ready", status: .true, reason: "ReconciliationSucceeded", message: "c", observedGeneration: 2,
+            now: t2)
         #expect(changed3)
         #expect(conditions.find("Ready")?.lastTransitionTime == t2)
         #expect(conditions.isTrue("Ready"))
@@ -45,7 +54,8 @@ struct ConditionTests {
         let changed4 = conditions.set(type: "Healthy", status: .true, reason: "Succeeded", message: "ok", now: t1)
         #expect(!changed4)
         #expect(conditions == before)
-        let changed5 = conditions.set(Condition(type: "Healthy", status: .true, lastTransitionTime: t2, reason: "Succeeded", message: "ok"))
+        let changed5 = conditions.set(
+            Condition(type: "Healthy", status: .true, lastTransitionTime: t2, reason: "Succeeded", message: "ok"))
         #expect(!changed5)
         #expect(conditions.find("Healthy")?.lastTransitionTime == t0)
     }
@@ -67,9 +77,15 @@ struct ConditionTests {
 
     @Test("conditions encode with the metav1.Condition field names and status strings")
     func encoding() throws {
-        let condition = Condition(type: "Ready", status: .true, observedGeneration: 4, lastTransitionTime: t0, reason: "Succeeded", message: "done")
+        let condition = Condition(
+            type: "Ready", status: .true, observedGeneration: 4, lastTransitionTime: t0, reason: "Succeeded",
+            message: "done")
         let json = try JSONValueCoding.encode(condition)
-        #expect(json == ["type": "Ready", "status": "True", "observedGeneration": 4, "lastTransitionTime": "2023-11-14T22:13:20Z", "reason": "Succeeded", "message": "done"])
+        #expect(
+            json == [
+                "type": "Ready", "status": "True", "observedGeneration": 4,
+                "lastTransitionTime": "2023-11-14T22:13:20Z", "reason": "Succeeded", "message": "done",
+            ])
         #expect(try JSONValueCoding.decode(Condition.self, from: json) == condition)
     }
 }

@@ -22,7 +22,9 @@ struct EncodingTests {
         let json = try JSONValueEncoder().encode(Sample())
         #expect(json.objectValue?.keys == ["zeta", "alpha", "labels", "list", "nested"])
         #expect(json["labels"]?.objectValue?.keys == ["a", "b", "c"])
-        #expect(JSONSerializer.string(json) == #"{"zeta":"z","alpha":1,"labels":{"a":"1","b":"2","c":"3"},"list":[1.5,2],"nested":{"flag":true}}"#)
+        #expect(
+            JSONSerializer.string(json)
+                == #"{"zeta":"z","alpha":1,"labels":{"a":"1","b":"2","c":"3"},"list":[1.5,2],"nested":{"flag":true}}"#)
     }
 
     @Test("non-finite numbers are refused with an encoding error")
@@ -32,7 +34,8 @@ struct EncodingTests {
 
     @Test("a decoded object encodes back to the same ordered JSON text")
     func exactRoundTrip() throws {
-        let text = #"{"apiVersion":"kustomize.petrel.dev/v1","kind":"Kustomization","metadata":{"name":"a","namespace":"b"},"spec":{"sourceRef":{"kind":"GitRepository","name":"repo"},"interval":"10m","prune":true}}"#
+        let text =
+            #"{"apiVersion":"kustomize.petrel.dev/v1","kind":"Kustomization","metadata":{"name":"a","namespace":"b"},"spec":{"sourceRef":{"kind":"GitRepository","name":"repo"},"interval":"10m","prune":true}}"#
         let object = try Kustomization(json: try JSONParser.parse(text))
         #expect(JSONSerializer.string(try object.json()) == text)
     }
@@ -53,7 +56,8 @@ struct EncodingTests {
     func kustomizationDefaults() throws {
         var kustomization = Kustomization(
             metadata: ObjectMeta(name: "app", namespace: "apps"),
-            spec: KustomizationSpec(sourceRef: CrossNamespaceSourceReference(name: "repo"), interval: .minutes(10), prune: true))
+            spec: KustomizationSpec(
+                sourceRef: CrossNamespaceSourceReference(name: "repo"), interval: .minutes(10), prune: true))
         #expect(kustomization.effectiveTimeout == .seconds(570))
         #expect(kustomization.effectiveRetryInterval == .minutes(10))
         #expect(kustomization.effectiveDeletionPolicy == .mirrorPrune)
@@ -86,7 +90,9 @@ struct EncodingTests {
 
     @Test("artifact revisions expose their commit")
     func artifactCommit() {
-        let artifact = Artifact(path: "p", url: "u", revision: "feature/x@sha1:abc123", digest: "sha256:00", lastUpdateTime: Time(secondsSince1970: 0))
+        let artifact = Artifact(
+            path: "p", url: "u", revision: "feature/x@sha1:abc123", digest: "sha256:00",
+            lastUpdateTime: Time(secondsSince1970: 0))
         #expect(artifact.commit == "abc123")
         #expect(artifact.hasRevision("feature/x@sha1:abc123"))
     }

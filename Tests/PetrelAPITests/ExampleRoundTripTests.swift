@@ -53,7 +53,8 @@ struct ExampleRoundTripTests {
             (Fixtures.fullKustomization, "crds/kustomize.petrel.dev_kustomizations.yaml"),
         ] {
             let crd = try TestFiles.yaml(file)
-            let schema = try #require(crd[path: ["spec", "versions"]]?.arrayValue?.first?[path: ["schema", "openAPIV3Schema"]])
+            let schema = try #require(
+                crd[path: ["spec", "versions"]]?.arrayValue?.first?[path: ["schema", "openAPIV3Schema"]])
             let declared = Set(CRDSchemaWalker.fields(of: schema).keys)
             let present = Fixtures.leafAndObjectPaths(try TestFiles.json(fromYAML: fixture))
             let missing = declared.filter { path in
@@ -70,7 +71,9 @@ struct ExampleRoundTripTests {
         #expect {
             _ = try Kustomization(json: json)
         } throws: { error in
-            guard let error = error as? PetrelAPIError, case .decodingFailed(_, let detail) = error else { return false }
+            guard let error = error as? PetrelAPIError, case .decodingFailed(_, let detail) = error else {
+                return false
+            }
             return detail.contains("spec.prune") && error.reason == "DecodingFailed"
         }
         json.set(path: ["spec", "interval"], to: "5 minutes")

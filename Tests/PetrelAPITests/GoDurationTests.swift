@@ -49,7 +49,9 @@ struct GoDurationTests {
         let decoded = try JSONDecoder().decode([GoDuration].self, from: Data(#"["1.5h"]"#.utf8))
         #expect(decoded == [.minutes(90)])
         #expect(decoded.first?.duration == .seconds(5400))
-        #expect(throws: DecodingError.self) { try JSONDecoder().decode([GoDuration].self, from: Data(#"["soon"]"#.utf8)) }
+        #expect(throws: DecodingError.self) {
+            try JSONDecoder().decode([GoDuration].self, from: Data(#"["soon"]"#.utf8))
+        }
     }
 
     @Test(
@@ -83,7 +85,9 @@ struct TimeTests {
         #expect(Time(time.date) == time)
     }
 
-    @Test("refuses text that is not RFC 3339", arguments: ["", "2024-05-01", "2024-05-01T12:00:00", "2024-13-01T00:00:00Z", "yesterday"])
+    @Test(
+        "refuses text that is not RFC 3339",
+        arguments: ["", "2024-05-01", "2024-05-01T12:00:00", "2024-13-01T00:00:00Z", "yesterday"])
     func refuses(text: String) {
         #expect(throws: PetrelAPIError.invalidTime(text)) { try Time(rfc3339: text) }
     }

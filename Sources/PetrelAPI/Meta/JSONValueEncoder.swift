@@ -74,11 +74,12 @@ final class EncodingNode {
             storage = .leaf(scalar)
         } else if let map = value as? [String: String] {
             let members = map.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
-            storage = .object(members.map { member in
-                let node = EncodingNode()
-                node.storage = .leaf(.string(member.value))
-                return (member.key, node)
-            })
+            storage = .object(
+                members.map { member in
+                    let node = EncodingNode()
+                    node.storage = .leaf(.string(member.value))
+                    return (member.key, node)
+                })
         } else {
             try value.encode(to: NodeEncoder(node: self, codingPath: codingPath))
         }
@@ -143,20 +144,48 @@ private struct NodeKeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtoco
     private func child(_ key: Key) -> EncodingNode { node.child(forKey: key.stringValue) }
 
     mutating func encodeNil(forKey key: Key) throws { child(key).storage = .leaf(.null) }
-    mutating func encode(_ value: String, forKey key: Key) throws { child(key).storage = .leaf(try JSONValueEncoder.leaf(value)) }
-    mutating func encode(_ value: Bool, forKey key: Key) throws { child(key).storage = .leaf(try JSONValueEncoder.leaf(value)) }
-    mutating func encode(_ value: Int, forKey key: Key) throws { child(key).storage = .leaf(try JSONValueEncoder.leaf(value)) }
-    mutating func encode(_ value: Int8, forKey key: Key) throws { child(key).storage = .leaf(try JSONValueEncoder.leaf(value)) }
-    mutating func encode(_ value: Int16, forKey key: Key) throws { child(key).storage = .leaf(try JSONValueEncoder.leaf(value)) }
-    mutating func encode(_ value: Int32, forKey key: Key) throws { child(key).storage = .leaf(try JSONValueEncoder.leaf(value)) }
-    mutating func encode(_ value: Int64, forKey key: Key) throws { child(key).storage = .leaf(try JSONValueEncoder.leaf(value)) }
-    mutating func encode(_ value: UInt, forKey key: Key) throws { child(key).storage = .leaf(try JSONValueEncoder.leaf(value)) }
-    mutating func encode(_ value: UInt8, forKey key: Key) throws { child(key).storage = .leaf(try JSONValueEncoder.leaf(value)) }
-    mutating func encode(_ value: UInt16, forKey key: Key) throws { child(key).storage = .leaf(try JSONValueEncoder.leaf(value)) }
-    mutating func encode(_ value: UInt32, forKey key: Key) throws { child(key).storage = .leaf(try JSONValueEncoder.leaf(value)) }
-    mutating func encode(_ value: UInt64, forKey key: Key) throws { child(key).storage = .leaf(try JSONValueEncoder.leaf(value)) }
-    mutating func encode(_ value: Double, forKey key: Key) throws { child(key).storage = .leaf(try JSONValueEncoder.leaf(value)) }
-    mutating func encode(_ value: Float, forKey key: Key) throws { child(key).storage = .leaf(try JSONValueEncoder.leaf(value)) }
+    mutating func encode(_ value: String, forKey key: Key) throws {
+        child(key).storage = .leaf(try JSONValueEncoder.leaf(value))
+    }
+    mutating func encode(_ value: Bool, forKey key: Key) throws {
+        child(key).storage = .leaf(try JSONValueEncoder.leaf(value))
+    }
+    mutating func encode(_ value: Int, forKey key: Key) throws {
+        child(key).storage = .leaf(try JSONValueEncoder.leaf(value))
+    }
+    mutating func encode(_ value: Int8, forKey key: Key) throws {
+        child(key).storage = .leaf(try JSONValueEncoder.leaf(value))
+    }
+    mutating func encode(_ value: Int16, forKey key: Key) throws {
+        child(key).storage = .leaf(try JSONValueEncoder.leaf(value))
+    }
+    mutating func encode(_ value: Int32, forKey key: Key) throws {
+        child(key).storage = .leaf(try JSONValueEncoder.leaf(value))
+    }
+    mutating func encode(_ value: Int64, forKey key: Key) throws {
+        child(key).storage = .leaf(try JSONValueEncoder.leaf(value))
+    }
+    mutating func encode(_ value: UInt, forKey key: Key) throws {
+        child(key).storage = .leaf(try JSONValueEncoder.leaf(value))
+    }
+    mutating func encode(_ value: UInt8, forKey key: Key) throws {
+        child(key).storage = .leaf(try JSONValueEncoder.leaf(value))
+    }
+    mutating func encode(_ value: UInt16, forKey key: Key) throws {
+        child(key).storage = .leaf(try JSONValueEncoder.leaf(value))
+    }
+    mutating func encode(_ value: UInt32, forKey key: Key) throws {
+        child(key).storage = .leaf(try JSONValueEncoder.leaf(value))
+    }
+    mutating func encode(_ value: UInt64, forKey key: Key) throws {
+        child(key).storage = .leaf(try JSONValueEncoder.leaf(value))
+    }
+    mutating func encode(_ value: Double, forKey key: Key) throws {
+        child(key).storage = .leaf(try JSONValueEncoder.leaf(value))
+    }
+    mutating func encode(_ value: Float, forKey key: Key) throws {
+        child(key).storage = .leaf(try JSONValueEncoder.leaf(value))
+    }
 
     mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
         try child(key).encode(value, codingPath: codingPath + [key])
@@ -172,7 +201,9 @@ private struct NodeKeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtoco
         NodeEncoder(node: child(key), codingPath: codingPath + [key]).unkeyedContainer()
     }
 
-    mutating func superEncoder() -> any Encoder { NodeEncoder(node: node.child(forKey: "super"), codingPath: codingPath) }
+    mutating func superEncoder() -> any Encoder {
+        NodeEncoder(node: node.child(forKey: "super"), codingPath: codingPath)
+    }
 
     mutating func superEncoder(forKey key: Key) -> any Encoder {
         NodeEncoder(node: child(key), codingPath: codingPath + [key])

@@ -27,7 +27,8 @@ public struct GitRepositorySpec: Sendable, Hashable, Codable {
     public static let defaultBranch = "master"
 
     /// A spec with the required fields.
-    public init(url: String, interval: GoDuration, ref: GitRepositoryRef? = nil, secretRef: LocalObjectReference? = nil) {
+    public init(url: String, interval: GoDuration, ref: GitRepositoryRef? = nil, secretRef: LocalObjectReference? = nil)
+    {
         self.url = url
         self.interval = interval
         self.ref = ref

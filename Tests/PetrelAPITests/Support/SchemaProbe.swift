@@ -70,7 +70,7 @@ final class SchemaProbe {
     static func fields<T: Decodable>(of type: T.Type) throws -> [String: FieldShape] {
         let probe = SchemaProbe()
         _ = try probe.make(T.self, path: "", required: true)
-        probe.fields["" ] = nil
+        probe.fields[""] = nil
         return probe.fields
     }
 
@@ -78,7 +78,8 @@ final class SchemaProbe {
         var message: String
     }
 
-    func record(_ path: String, type: String, format: String? = nil, required: Bool? = nil, enumValues: [String]? = nil) {
+    func record(_ path: String, type: String, format: String? = nil, required: Bool? = nil, enumValues: [String]? = nil)
+    {
         var shape = fields[path] ?? FieldShape(type: type, format: nil, required: false, enumValues: nil)
         shape.type = type
         if let format { shape.format = format }
@@ -182,36 +183,36 @@ private struct ProbeKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtoc
         try probe.make(T.self, path: childPath(key), required: false)
     }
     // The concrete overloads: without them, the protocol's defaults would route decodeIfPresent through decode.
-    func decode(_ type: String.Type, forKey key: Key) throws -> String { try decode(T: type, key, true) }
-    func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool { try decode(T: type, key, true) }
-    func decode(_ type: Int.Type, forKey key: Key) throws -> Int { try decode(T: type, key, true) }
-    func decode(_ type: Int8.Type, forKey key: Key) throws -> Int8 { try decode(T: type, key, true) }
-    func decode(_ type: Int16.Type, forKey key: Key) throws -> Int16 { try decode(T: type, key, true) }
-    func decode(_ type: Int32.Type, forKey key: Key) throws -> Int32 { try decode(T: type, key, true) }
-    func decode(_ type: Int64.Type, forKey key: Key) throws -> Int64 { try decode(T: type, key, true) }
-    func decode(_ type: UInt.Type, forKey key: Key) throws -> UInt { try decode(T: type, key, true) }
-    func decode(_ type: UInt8.Type, forKey key: Key) throws -> UInt8 { try decode(T: type, key, true) }
-    func decode(_ type: UInt16.Type, forKey key: Key) throws -> UInt16 { try decode(T: type, key, true) }
-    func decode(_ type: UInt32.Type, forKey key: Key) throws -> UInt32 { try decode(T: type, key, true) }
-    func decode(_ type: UInt64.Type, forKey key: Key) throws -> UInt64 { try decode(T: type, key, true) }
-    func decode(_ type: Double.Type, forKey key: Key) throws -> Double { try decode(T: type, key, true) }
-    func decode(_ type: Float.Type, forKey key: Key) throws -> Float { try decode(T: type, key, true) }
-    func decodeIfPresent(_ type: String.Type, forKey key: Key) throws -> String? { try decode(T: type, key, false) }
-    func decodeIfPresent(_ type: Bool.Type, forKey key: Key) throws -> Bool? { try decode(T: type, key, false) }
-    func decodeIfPresent(_ type: Int.Type, forKey key: Key) throws -> Int? { try decode(T: type, key, false) }
-    func decodeIfPresent(_ type: Int8.Type, forKey key: Key) throws -> Int8? { try decode(T: type, key, false) }
-    func decodeIfPresent(_ type: Int16.Type, forKey key: Key) throws -> Int16? { try decode(T: type, key, false) }
-    func decodeIfPresent(_ type: Int32.Type, forKey key: Key) throws -> Int32? { try decode(T: type, key, false) }
-    func decodeIfPresent(_ type: Int64.Type, forKey key: Key) throws -> Int64? { try decode(T: type, key, false) }
-    func decodeIfPresent(_ type: UInt.Type, forKey key: Key) throws -> UInt? { try decode(T: type, key, false) }
-    func decodeIfPresent(_ type: UInt8.Type, forKey key: Key) throws -> UInt8? { try decode(T: type, key, false) }
-    func decodeIfPresent(_ type: UInt16.Type, forKey key: Key) throws -> UInt16? { try decode(T: type, key, false) }
-    func decodeIfPresent(_ type: UInt32.Type, forKey key: Key) throws -> UInt32? { try decode(T: type, key, false) }
-    func decodeIfPresent(_ type: UInt64.Type, forKey key: Key) throws -> UInt64? { try decode(T: type, key, false) }
-    func decodeIfPresent(_ type: Double.Type, forKey key: Key) throws -> Double? { try decode(T: type, key, false) }
-    func decodeIfPresent(_ type: Float.Type, forKey key: Key) throws -> Float? { try decode(T: type, key, false) }
+    func decode(_ type: String.Type, forKey key: Key) throws -> String { try decode(probing: type, key, true) }
+    func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool { try decode(probing: type, key, true) }
+    func decode(_ type: Int.Type, forKey key: Key) throws -> Int { try decode(probing: type, key, true) }
+    func decode(_ type: Int8.Type, forKey key: Key) throws -> Int8 { try decode(probing: type, key, true) }
+    func decode(_ type: Int16.Type, forKey key: Key) throws -> Int16 { try decode(probing: type, key, true) }
+    func decode(_ type: Int32.Type, forKey key: Key) throws -> Int32 { try decode(probing: type, key, true) }
+    func decode(_ type: Int64.Type, forKey key: Key) throws -> Int64 { try decode(probing: type, key, true) }
+    func decode(_ type: UInt.Type, forKey key: Key) throws -> UInt { try decode(probing: type, key, true) }
+    func decode(_ type: UInt8.Type, forKey key: Key) throws -> UInt8 { try decode(probing: type, key, true) }
+    func decode(_ type: UInt16.Type, forKey key: Key) throws -> UInt16 { try decode(probing: type, key, true) }
+    func decode(_ type: UInt32.Type, forKey key: Key) throws -> UInt32 { try decode(probing: type, key, true) }
+    func decode(_ type: UInt64.Type, forKey key: Key) throws -> UInt64 { try decode(probing: type, key, true) }
+    func decode(_ type: Double.Type, forKey key: Key) throws -> Double { try decode(probing: type, key, true) }
+    func decode(_ type: Float.Type, forKey key: Key) throws -> Float { try decode(probing: type, key, true) }
+    func decodeIfPresent(_ type: String.Type, forKey key: Key) throws -> String? { try decode(probing: type, key, false) }
+    func decodeIfPresent(_ type: Bool.Type, forKey key: Key) throws -> Bool? { try decode(probing: type, key, false) }
+    func decodeIfPresent(_ type: Int.Type, forKey key: Key) throws -> Int? { try decode(probing: type, key, false) }
+    func decodeIfPresent(_ type: Int8.Type, forKey key: Key) throws -> Int8? { try decode(probing: type, key, false) }
+    func decodeIfPresent(_ type: Int16.Type, forKey key: Key) throws -> Int16? { try decode(probing: type, key, false) }
+    func decodeIfPresent(_ type: Int32.Type, forKey key: Key) throws -> Int32? { try decode(probing: type, key, false) }
+    func decodeIfPresent(_ type: Int64.Type, forKey key: Key) throws -> Int64? { try decode(probing: type, key, false) }
+    func decodeIfPresent(_ type: UInt.Type, forKey key: Key) throws -> UInt? { try decode(probing: type, key, false) }
+    func decodeIfPresent(_ type: UInt8.Type, forKey key: Key) throws -> UInt8? { try decode(probing: type, key, false) }
+    func decodeIfPresent(_ type: UInt16.Type, forKey key: Key) throws -> UInt16? { try decode(probing: type, key, false) }
+    func decodeIfPresent(_ type: UInt32.Type, forKey key: Key) throws -> UInt32? { try decode(probing: type, key, false) }
+    func decodeIfPresent(_ type: UInt64.Type, forKey key: Key) throws -> UInt64? { try decode(probing: type, key, false) }
+    func decodeIfPresent(_ type: Double.Type, forKey key: Key) throws -> Double? { try decode(probing: type, key, false) }
+    func decodeIfPresent(_ type: Float.Type, forKey key: Key) throws -> Float? { try decode(probing: type, key, false) }
 
-    private func decode<T: Decodable>(T type: T.Type, _ key: Key, _ required: Bool) throws -> T {
+    private func decode<T: Decodable>(probing type: T.Type, _ key: Key, _ required: Bool) throws -> T {
         try probe.make(T.self, path: childPath(key), required: required)
     }
 
@@ -302,6 +303,7 @@ private struct Wrapped<Value: Decodable>: Decodable {
     var value: Value
     init(from decoder: any Decoder) throws {
         guard let probe = decoder as? ProbeDecoder else { throw SchemaProbe.ProbeError(message: "not a probe") }
-        value = try probe.probe.make(Value.self, path: probe.path, required: probe.probe.fields[probe.path]?.required ?? false)
+        value = try probe.probe.make(
+            Value.self, path: probe.path, required: probe.probe.fields[probe.path]?.required ?? false)
     }
 }
