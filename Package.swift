@@ -122,6 +122,10 @@ let package = Package(
             name: "ControllerRuntimeTests",
             dependencies: ["ControllerRuntime", "KubeCore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
+        .testTarget(
+            name: "PetrelAPITests",
+            dependencies: ["PetrelAPI", "KubeCore", .product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings),
     ]
 )
 
