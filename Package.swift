@@ -118,6 +118,7 @@ let package = Package(
 
         // Tests mirror the targets
         .testTarget(name: "KubeCoreTests", dependencies: ["KubeCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "KustomizeTests", dependencies: ["Kustomize", "KubeCore"], swiftSettings: swiftSettings),
     ]
 )
 

@@ -1,0 +1,100 @@
+import KubeCore
+
+/// Strategic merge patches as kustomize applies them.
+///
+/// Objects merge recursively; `null` deletes a key; lists of objects merge by a key (`name` for containers,
+/// volumes and env; `containerPort` or `port` for ports; `mountPath` for volume mounts; otherwise the first of
+/// kyaml's associative keys every element has); other lists are replaced. `$patch: delete` and
+/// `$patch: replace` directives are honoured on objects and list elements.
+package enum StrategicMerge {
+    static let fieldKeys: [String: String] = [
+        "containers": "name", "initContainers": "name", "ephemeralContainers": "name", "volumes": "name",
+        "env": "name", "imagePullSecrets": "name", "volumeMounts": "mountPath", "volumeDevices": "devicePath",
+        "hostAliases": "ip", "readinessGates": "conditionType", "topologySpreadConstraints": "topologyKey",
+        "resourceClaims": "name",
+    ]
+    static let associativeKeys = ["mountPath", "devicePath", "ip", "type", "topologyKey", "name", "containerPort"]
+
+    /// `target` with `patch` merged in; `nil` when the patch deletes the whole object.
+    package static func merge(_ target: JSONValue, _ patch: JSONValue) -> JSONValue? {
+        guard case .object(let patchObject) = patch else { return patch }
+        if patchObject["$patch"]?.stringValue == "delete" { return nil }
+        if patchObject["$patch"]?.stringValue == "replace" {
+            return .object(JSONObject(patchObject.filter { !$0.key.hasPrefix("$") }.map { ($0.key, $0.value) }))
+        }
+        guard case .object(var result) = target else { return strip(patch) }
+        for (key, value) in patchObject {
+            if key.hasPrefix("$") { continue }
+            if value.isNull {
+                result[key] = nil
+                continue
+            }
+            guard let existing = result[key] else {
+                if let stripped = strip(value) { result[key] = stripped }
+                continue
+            }
+            switch (existing, value) {
+            case (.object, .object):
+                result[key] = merge(existing, value)
+            case (.array(let targetItems), .array(let patchItems)):
+                result[key] = .array(mergeList(field: key, targetItems, patchItems))
+            default:
+                result[key] = strip(value)
+            }
+        }
+        return .object(result)
+    }
+
+    /// Removes directives from a value that is inserted as is.
+    static func strip(_ value: JSONValue) -> JSONValue? {
+        switch value {
+        case .object(let object):
+            if object["$patch"]?.stringValue == "delete" { return nil }
+            var result = JSONObject()
+            for (key, child) in object where !key.hasPrefix("$") {
+                if let stripped = strip(child) { result[key] = stripped }
+            }
+            return .object(result)
+        case .array(let items):
+            return .array(items.compactMap(strip))
+        default:
+            return value
+        }
+    }
+
+    static func mergeKey(field: String, _ items: [JSONValue]) -> String? {
+        let objects = items.compactMap(\.objectValue)
+        guard !objects.isEmpty, objects.count == items.count else { return nil }
+        if field == "ports" {
+            if objects.allSatisfy({ $0["containerPort"] != nil }) { return "containerPort" }
+            if objects.allSatisfy({ $0["port"] != nil }) { return "port" }
+        }
+        if let key = fieldKeys[field] { return key }
+        return associativeKeys.first { key in objects.allSatisfy { $0[key] != nil } }
+    }
+
+    static func mergeList(field: String, _ target: [JSONValue], _ patch: [JSONValue]) -> [JSONValue] {
+        let replaceAll = patch.contains { $0["$patch"]?.stringValue == "replace" }
+        if replaceAll {
+            return patch.filter { $0["$patch"]?.stringValue != "replace" }.compactMap(strip)
+        }
+        let realPatchItems = patch.filter { $0["$patch"]?.stringValue != "delete" }
+        guard let key = mergeKey(field: field, target + realPatchItems) ?? mergeKey(field: field, patch) else {
+            return patch.compactMap(strip)
+        }
+        var result = target
+        for item in patch {
+            guard let id = item[key] else { continue }
+            if let index = result.firstIndex(where: { $0[key] == id }) {
+                if let merged = merge(result[index], item) {
+                    result[index] = merged
+                } else {
+                    result.remove(at: index)
+                }
+            } else if item["$patch"]?.stringValue != "delete", let stripped = strip(item) {
+                result.append(stripped)
+            }
+        }
+        return result
+    }
+}
