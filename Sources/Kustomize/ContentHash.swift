@@ -9,21 +9,33 @@ package enum ContentHash {
     /// The suffix for a ConfigMap or Secret object; `nil` for other kinds.
     package static func suffix(for object: JSONValue) -> String? {
         guard let kind = object["kind"]?.stringValue else { return nil }
-        let name = object[path: ["metadata", "name"]]?.stringValue ?? ""
-        var members: [(String, JSONValue)] = [("kind", .string(kind)), ("name", .string(name))]
-        members.append(("data", object["data"].flatMap { $0.objectValue == nil ? nil : stringMap($0) } ?? .null))
+        // kustomize looks the name up with a path kyaml reads as one field called "metadata/name", which
+        // never exists: the name is always "" in the hashed map, so renames never change the suffix.
+        var members: [(String, JSONValue)] = [("kind", .string(kind)), ("name", "")]
+        members.append(("data", field(object["data"])))
         switch kind {
         case "ConfigMap":
-            if let binary = object["binaryData"], let map = binary.objectValue, !map.isEmpty {
-                members.append(("binaryData", stringMap(binary)))
+            if let binary = object["binaryData"], binary.objectValue != nil {
+                members.append(("binaryData", field(binary)))
             }
         case "Secret":
-            members.append(("type", .string(object["type"]?.stringValue ?? "")))
+            members.append(("type", field(object["type"])))
+            if let stringData = object["stringData"], stringData.objectValue != nil {
+                members.append(("stringData", field(stringData)))
+            }
         default:
             return nil
         }
-        if object["immutable"]?.boolValue == true { members.append(("immutable", .bool(true))) }
         return encode(SHA256Digest.hex(Array(goJSON(.object(JSONObject(members))).utf8)))
+    }
+
+    /// A looked-up field as kustomize's hasher sees it: "" when missing, the scalar text, or the map.
+    private static func field(_ value: JSONValue?) -> JSONValue {
+        switch value {
+        case .none, .some(.null): .string("")
+        case .some(.object): value ?? ""
+        case .some(let scalar): .string(scalarText(scalar))
+        }
     }
 
     /// Maps the first ten hex digits into kustomize's alphabet.
@@ -39,11 +51,6 @@ package enum ContentHash {
                 default: character
                 }
             })
-    }
-
-    private static func stringMap(_ value: JSONValue) -> JSONValue {
-        guard let object = value.objectValue else { return .null }
-        return .object(JSONObject(object.map { ($0.key, JSONValue.string(scalarText($0.value))) }))
     }
 
     /// The text of a scalar as kustomize reads it from YAML.

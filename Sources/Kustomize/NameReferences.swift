@@ -101,8 +101,11 @@ package enum NameReferences {
         for index in subjects.indices where subjects[index]["kind"]?.stringValue == "ServiceAccount" {
             guard let name = subjects[index]["name"]?.stringValue else { continue }
             let namespace = subjects[index]["namespace"]?.stringValue ?? referrer.namespace
-            if let resolved = resolve(name, kind: "ServiceAccount", namespace: namespace, referrer: referrer, in: resources) {
-                subjects[index]["name"] = .string(resolved)
+            if let account = candidate(name, kind: "ServiceAccount", namespace: namespace, referrer: referrer, in: resources) {
+                subjects[index]["name"] = .string(account.name)
+                if subjects[index]["namespace"] != nil || !account.namespace.isEmpty {
+                    subjects[index]["namespace"] = .string(account.namespace.isEmpty ? "default" : account.namespace)
+                }
             }
         }
         object["subjects"] = .array(subjects)
@@ -112,18 +115,29 @@ package enum NameReferences {
     static func resolve(_ name: String, kind: String, namespace: String, referrer: Resource, in resources: [Resource])
         -> String?
     {
+        guard let found = candidate(name, kind: kind, namespace: namespace, referrer: referrer, in: resources),
+            found.name != name
+        else { return nil }
+        return found.name
+    }
+
+    /// The object of `kind` that a reference by `name` from `namespace` denotes, if it is in the build.
+    static func candidate(_ name: String, kind: String, namespace: String, referrer: Resource, in resources: [Resource])
+        -> Resource?
+    {
         let sameKind = resources.filter { $0.kind == kind }
         let clusterScoped = ClusterScope.isClusterScoped(kind)
+        let wanted = namespace == "default" ? "" : namespace
         func inScope(_ candidate: Resource) -> Bool {
-            clusterScoped || candidate.effectiveNamespace == (namespace == "default" ? "" : namespace)
-                || candidate.previousNamespaces.contains(namespace)
+            clusterScoped || candidate.effectiveNamespace == wanted
+                || candidate.previousNamespaces.contains { ($0 == "default" ? "" : $0) == wanted }
         }
-        if sameKind.contains(where: { $0.name == name && inScope($0) }) { return nil }
-        var candidates = sameKind.filter { $0.previousNames.contains(name) && inScope($0) }
+        if let exact = sameKind.first(where: { $0.name == name && $0.effectiveNamespace == wanted }) { return exact }
+        var candidates = sameKind.filter { $0.allNames.contains(name) && inScope($0) }
         if candidates.count > 1 {
             let narrowed = candidates.filter { $0.prefixes == referrer.prefixes && $0.suffixes == referrer.suffixes }
             if !narrowed.isEmpty { candidates = narrowed }
         }
-        return candidates.first?.name
+        return candidates.first
     }
 }

@@ -82,19 +82,20 @@ package enum StrategicMerge {
         guard let key = mergeKey(field: field, target + realPatchItems) ?? mergeKey(field: field, patch) else {
             return patch.compactMap(strip)
         }
-        var result = target
+        // Like apimachinery's strategic merge: the patch's elements first, in patch order (merged with their
+        // counterparts), then the target's remaining elements in their order.
+        var result: [JSONValue] = []
+        var used = Set<Int>()
         for item in patch {
             guard let id = item[key] else { continue }
-            if let index = result.firstIndex(where: { $0[key] == id }) {
-                if let merged = merge(result[index], item) {
-                    result[index] = merged
-                } else {
-                    result.remove(at: index)
-                }
+            if let index = target.indices.first(where: { !used.contains($0) && target[$0][key] == id }) {
+                used.insert(index)
+                if let merged = merge(target[index], item) { result.append(merged) }
             } else if item["$patch"]?.stringValue != "delete", let stripped = strip(item) {
                 result.append(stripped)
             }
         }
+        for index in target.indices where !used.contains(index) { result.append(target[index]) }
         return result
     }
 }

@@ -126,7 +126,7 @@ struct Transformers {
                 throw .invalidField(file: kustomization.file, field: "replicas", detail: "each entry needs name and count")
             }
             for index in resources.indices where resources[index].allNames.contains(name) {
-                guard resources[index].object["spec"] != nil || Self.scalable.contains(resources[index].kind) else { continue }
+                guard Self.scalable.contains(resources[index].kind) else { continue }
                 resources[index].object.set(path: ["spec", "replicas"], to: .integer(count))
             }
         }
