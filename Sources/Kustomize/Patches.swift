@@ -104,7 +104,9 @@ struct Patches {
                     effective.set(path: ["metadata", "namespace"], to: .string(resources[index].namespace))
                 }
             }
-            if let merged = StrategicMerge.merge(resources[index].object, effective) {
+            if let merged = StrategicMerge.merge(
+                resources[index].object, effective, schema: StrategicMerge.isBuiltIn(group: resources[index].gvk.group))
+            {
                 resources[index].object = merged
             } else {
                 removed.append(index)

@@ -3,8 +3,8 @@ import KubeCore
 /// Strategic merge patches as kustomize applies them.
 ///
 /// Objects merge recursively; `null` deletes a key; lists of objects merge by a key (`name` for containers,
-/// volumes and env; `containerPort` or `port` for ports; `mountPath` for volume mounts; otherwise the first of
-/// kyaml's associative keys every element has); other lists are replaced. `$patch: delete` and
+/// volumes and env; `containerPort` or `port` for ports; `mountPath` for volume mounts) in built-in kinds; other
+/// lists, and every list of a custom resource (no schema), are replaced. `$patch: delete` and
 /// `$patch: replace` directives are honoured on objects and list elements.
 package enum StrategicMerge {
     static let fieldKeys: [String: String] = [
@@ -13,10 +13,9 @@ package enum StrategicMerge {
         "hostAliases": "ip", "readinessGates": "conditionType", "topologySpreadConstraints": "topologyKey",
         "resourceClaims": "name",
     ]
-    static let associativeKeys = ["mountPath", "devicePath", "ip", "type", "topologyKey", "name", "containerPort"]
 
     /// `target` with `patch` merged in; `nil` when the patch deletes the whole object.
-    package static func merge(_ target: JSONValue, _ patch: JSONValue) -> JSONValue? {
+    package static func merge(_ target: JSONValue, _ patch: JSONValue, schema: Bool = true) -> JSONValue? {
         guard case .object(let patchObject) = patch else { return patch }
         if patchObject["$patch"]?.stringValue == "delete" { return nil }
         if patchObject["$patch"]?.stringValue == "replace" {
@@ -35,9 +34,9 @@ package enum StrategicMerge {
             }
             switch (existing, value) {
             case (.object, .object):
-                result[key] = merge(existing, value)
+                result[key] = merge(existing, value, schema: schema)
             case (.array(let targetItems), .array(let patchItems)):
-                result[key] = .array(mergeList(field: key, targetItems, patchItems))
+                result[key] = .array(mergeList(field: key, targetItems, patchItems, schema: schema))
             default:
                 result[key] = strip(value)
             }
@@ -69,17 +68,16 @@ package enum StrategicMerge {
             if objects.allSatisfy({ $0["containerPort"] != nil }) { return "containerPort" }
             if objects.allSatisfy({ $0["port"] != nil }) { return "port" }
         }
-        if let key = fieldKeys[field] { return key }
-        return associativeKeys.first { key in objects.allSatisfy { $0[key] != nil } }
+        return fieldKeys[field]
     }
 
-    static func mergeList(field: String, _ target: [JSONValue], _ patch: [JSONValue]) -> [JSONValue] {
+    static func mergeList(field: String, _ target: [JSONValue], _ patch: [JSONValue], schema: Bool) -> [JSONValue] {
         let replaceAll = patch.contains { $0["$patch"]?.stringValue == "replace" }
         if replaceAll {
             return patch.filter { $0["$patch"]?.stringValue != "replace" }.compactMap(strip)
         }
         let realPatchItems = patch.filter { $0["$patch"]?.stringValue != "delete" }
-        guard let key = mergeKey(field: field, target + realPatchItems) ?? mergeKey(field: field, patch) else {
+        guard schema, let key = mergeKey(field: field, target + realPatchItems) ?? mergeKey(field: field, patch) else {
             return patch.compactMap(strip)
         }
         // Like apimachinery's strategic merge: the patch's elements first, in patch order (merged with their
@@ -90,12 +88,19 @@ package enum StrategicMerge {
             guard let id = item[key] else { continue }
             if let index = target.indices.first(where: { !used.contains($0) && target[$0][key] == id }) {
                 used.insert(index)
-                if let merged = merge(target[index], item) { result.append(merged) }
+                if let merged = merge(target[index], item, schema: schema) { result.append(merged) }
             } else if item["$patch"]?.stringValue != "delete", let stripped = strip(item) {
                 result.append(stripped)
             }
         }
         for index in target.indices where !used.contains(index) { result.append(target[index]) }
         return result
+    }
+}
+
+extension StrategicMerge {
+    /// Whether objects of this API group are built into Kubernetes (and so have merge keys).
+    static func isBuiltIn(group: String) -> Bool {
+        !group.contains(".") || group.hasSuffix(".k8s.io")
     }
 }

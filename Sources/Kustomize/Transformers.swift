@@ -38,7 +38,7 @@ struct Transformers {
                 guard var subjects = resources[index].object[path: ["subjects"]]?.arrayValue else { continue }
                 for s in subjects.indices where subjects[s]["kind"]?.stringValue == "ServiceAccount" {
                     let current = subjects[s]["namespace"]?.stringValue
-                    if subjects[s]["name"]?.stringValue == "default" || current == nil || current == "" {
+                    if subjects[s]["name"]?.stringValue == "default" && current != namespace {
                         subjects[s]["namespace"] = .string(namespace)
                     }
                 }
