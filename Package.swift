@@ -126,6 +126,7 @@ let package = Package(
             name: "PetrelAPITests",
             dependencies: ["PetrelAPI", "KubeCore", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings),
+        .testTarget(name: "KustomizeTests", dependencies: ["Kustomize", "KubeCore"], swiftSettings: swiftSettings),
     ]
 )
 

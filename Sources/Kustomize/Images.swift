@@ -1,0 +1,80 @@
+import KubeCore
+
+/// The `images` transformer: new names, tags and digests for container images.
+enum Images {
+    struct Override {
+        var name: String
+        var newName: String?
+        var newTag: String?
+        var digest: String?
+    }
+
+    static func apply(_ entries: [JSONValue], file: String, to resources: inout [Resource]) throws(KustomizeError) {
+        var overrides: [Override] = []
+        for entry in entries {
+            guard let name = entry["name"]?.stringValue else {
+                throw .invalidField(file: file, field: "images", detail: "each entry needs a name")
+            }
+            let tag = entry["newTag"].map(ContentHash.scalarText)
+            overrides.append(
+                Override(name: name, newName: entry["newName"]?.stringValue, newTag: tag, digest: entry["digest"]?.stringValue))
+        }
+        guard !overrides.isEmpty else { return }
+        for index in resources.indices {
+            walk(&resources[index].object, overrides: overrides)
+        }
+    }
+
+    private static func walk(_ value: inout JSONValue, overrides: [Override]) {
+        switch value {
+        case .object(var object):
+            for key in object.keys {
+                guard var child = object[key] else { continue }
+                if key == "containers" || key == "initContainers" || key == "ephemeralContainers", var items = child.arrayValue {
+                    for i in items.indices {
+                        if let image = items[i]["image"]?.stringValue, let updated = rewrite(image, overrides) {
+                            items[i]["image"] = .string(updated)
+                        }
+                    }
+                    child = .array(items)
+                }
+                walk(&child, overrides: overrides)
+                object[key] = child
+            }
+            value = .object(object)
+        case .array(var items):
+            for i in items.indices { walk(&items[i], overrides: overrides) }
+            value = .array(items)
+        default:
+            return
+        }
+    }
+
+    /// Splits an image reference into name, tag and digest.
+    static func split(_ image: String) -> (name: String, tag: String?, digest: String?) {
+        var rest = Substring(image)
+        var digest: String?
+        if let at = rest.firstIndex(of: "@") {
+            digest = String(rest[rest.index(after: at)...])
+            rest = rest[..<at]
+        }
+        var tag: String?
+        if let colon = rest.lastIndex(of: ":"), !rest[colon...].contains("/") {
+            tag = String(rest[rest.index(after: colon)...])
+            rest = rest[..<colon]
+        }
+        return (String(rest), tag, digest)
+    }
+
+    static func rewrite(_ image: String, _ overrides: [Override]) -> String? {
+        let parts = split(image)
+        guard let override = overrides.first(where: { $0.name == parts.name }) else { return nil }
+        let name = override.newName ?? parts.name
+        if let digest = override.digest { return name + "@" + digest }
+        if let tag = override.newTag { return name + ":" + tag }
+        var result = name
+        if let tag = parts.tag { result += ":" + tag }
+        if let digest = parts.digest { result += "@" + digest }
+        return result
+    }
+}

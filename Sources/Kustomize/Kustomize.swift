@@ -1,2 +1,0 @@
-/// The `Kustomize` module. See docs/architecture.md for what it owns.
-package enum KustomizeModule {}

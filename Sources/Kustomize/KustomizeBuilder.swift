@@ -1,0 +1,60 @@
+import Foundation
+import KubeCore
+
+/// Limits and switches for a build.
+public struct KustomizeOptions: Sendable {
+    /// The largest file read, in bytes. Default 8 MiB: larger manifests are almost always a mistake.
+    public var maxFileSize: Int
+    /// The bound on YAML nodes per file after alias expansion. Default 1,000,000 (stops "billion laughs").
+    public var maxYAMLNodes: Int
+    /// The deepest chain of nested kustomizations. Default 64.
+    public var maxDepth: Int
+
+    /// Options with the defaults above.
+    public init(maxFileSize: Int = 8 << 20, maxYAMLNodes: Int = 1_000_000, maxDepth: Int = 64) {
+        self.maxFileSize = maxFileSize
+        self.maxYAMLNodes = maxYAMLNodes
+        self.maxDepth = maxDepth
+    }
+}
+
+/// Builds a kustomization into a list of manifests, as `kustomize build` does, without network or processes.
+public struct KustomizeBuilder: Sendable {
+    /// The limits for this builder.
+    public var options: KustomizeOptions
+
+    /// A builder with these options.
+    public init(_ options: KustomizeOptions = KustomizeOptions()) {
+        self.options = options
+    }
+
+    /// Builds the kustomization at `path` inside `root`.
+    ///
+    /// A directory without a kustomization file is built as if its kustomization listed every manifest
+    /// under it (subdirectories with their own kustomization are included as a whole), as Flux does.
+    ///
+    /// - Parameters:
+    ///   - root: The directory the build is confined to; nothing outside it is read.
+    ///   - path: The kustomization directory, relative to `root`.
+    /// - Returns: The manifests in kustomize's legacy order.
+    /// - Throws: `KustomizeError` naming the file and field at fault.
+    public func build(root: URL, path: String) throws(KustomizeError) -> [JSONValue] {
+        let loader = try Loader(root: root, maxFileSize: options.maxFileSize)
+        let directory = try loader.resolve(path.isEmpty ? "." : path, from: loader.root)
+        guard loader.isDirectory(directory) else { throw .fileNotFound(path: path) }
+        var context = BuildContext(loader: loader, options: options)
+        var resources = try context.buildDirectory(directory, stack: [], allowGenerated: true)
+        for index in resources.indices where resources[index].needsHashSuffix {
+            if let suffix = ContentHash.suffix(for: resources[index].object) {
+                resources[index].rename(resources[index].name + "-" + suffix)
+            }
+        }
+        NameReferences.fix(&resources)
+        return Ordering.legacySorted(resources).map(\.object)
+    }
+
+    /// The YAML stream kustomize would print for `documents`.
+    public func render(_ documents: [JSONValue]) -> String {
+        YAMLWriter.render(documents)
+    }
+}

@@ -1,0 +1,82 @@
+import Foundation
+
+/// Reads files for a build, confined to one root directory.
+///
+/// Every path is resolved (including symlinks) and refused if it leaves the root. Files are bounded in size.
+struct Loader: Sendable {
+    /// The canonical root directory.
+    let root: String
+    /// The largest file read, in bytes.
+    let maxFileSize: Int
+
+    init(root: URL, maxFileSize: Int) throws(KustomizeError) {
+        let resolved = root.standardizedFileURL.resolvingSymlinksInPath().path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: resolved, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw .fileNotFound(path: root.path)
+        }
+        self.root = resolved
+        self.maxFileSize = maxFileSize
+    }
+
+    /// The path relative to the root, for messages.
+    func relative(_ absolute: String) -> String {
+        if absolute == root { return "." }
+        if absolute.hasPrefix(root + "/") { return String(absolute.dropFirst(root.count + 1)) }
+        return absolute
+    }
+
+    /// Resolves `path` (relative to the directory `base`, an absolute path inside the root) to a canonical path.
+    func resolve(_ path: String, from base: String) throws(KustomizeError) -> String {
+        let joined = path.hasPrefix("/") ? path : base + "/" + path
+        let lexical = URL(fileURLWithPath: joined).standardizedFileURL.path
+        guard isInside(lexical) else { throw .pathEscapesRoot(path: path) }
+        guard FileManager.default.fileExists(atPath: lexical) else { throw .fileNotFound(path: relative(lexical)) }
+        let real = URL(fileURLWithPath: lexical).resolvingSymlinksInPath().path
+        guard isInside(real) else { throw .pathEscapesRoot(path: relative(lexical)) }
+        return real
+    }
+
+    private func isInside(_ path: String) -> Bool { path == root || path.hasPrefix(root + "/") }
+
+    func isDirectory(_ path: String) -> Bool {
+        var flag: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &flag) && flag.boolValue
+    }
+
+    func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
+
+    /// The bytes of a file inside the root.
+    func read(_ path: String) throws(KustomizeError) -> Data {
+        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+        if let size = attributes?[.size] as? NSNumber, size.intValue > maxFileSize {
+            throw .fileTooLarge(path: relative(path), limit: maxFileSize)
+        }
+        guard let data = FileManager.default.contents(atPath: path) else { throw .fileNotFound(path: relative(path)) }
+        guard data.count <= maxFileSize else { throw .fileTooLarge(path: relative(path), limit: maxFileSize) }
+        return data
+    }
+
+    /// The text of a UTF-8 file inside the root.
+    func readText(_ path: String) throws(KustomizeError) -> String {
+        let data = try read(path)
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw .malformedYAML(file: relative(path), line: nil, detail: "file is not UTF-8")
+        }
+        return text
+    }
+
+    /// The entries of a directory, sorted by name.
+    func list(_ path: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted()
+    }
+
+    /// The kustomization file in `directory`, if any.
+    func kustomizationFile(in directory: String) -> String? {
+        for name in ["kustomization.yaml", "kustomization.yml", "Kustomization"] {
+            let candidate = directory + "/" + name
+            if FileManager.default.fileExists(atPath: candidate) { return candidate }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,143 @@
+import KubeCore
+
+/// Updates references to renamed objects (prefix, suffix, content hash), as kustomize's name-reference
+/// transformer does: a field that names an object by one of its earlier names gets the object's final name.
+package enum NameReferences {
+    struct Rule {
+        var target: String
+        var referrers: Set<String>?
+        var paths: [String]
+    }
+
+    static let podSpecRoots: [String: String] = [
+        "Pod": "spec", "Deployment": "spec/template/spec", "ReplicaSet": "spec/template/spec",
+        "DaemonSet": "spec/template/spec", "StatefulSet": "spec/template/spec", "Job": "spec/template/spec",
+        "ReplicationController": "spec/template/spec", "CronJob": "spec/jobTemplate/spec/template/spec",
+        "PodTemplate": "template/spec",
+    ]
+
+    static func containerPaths(_ suffix: String) -> [String] {
+        ["containers[]/" + suffix, "initContainers[]/" + suffix, "ephemeralContainers[]/" + suffix]
+    }
+
+    static let podSpecRules: [Rule] = [
+        Rule(
+            target: "ConfigMap", referrers: nil,
+            paths: ["volumes[]/configMap/name", "volumes[]/projected/sources[]/configMap/name"]
+                + containerPaths("env[]/valueFrom/configMapKeyRef/name")
+                + containerPaths("envFrom[]/configMapRef/name")),
+        Rule(
+            target: "Secret", referrers: nil,
+            paths: ["volumes[]/secret/secretName", "volumes[]/projected/sources[]/secret/name", "imagePullSecrets[]/name"]
+                + containerPaths("env[]/valueFrom/secretKeyRef/name") + containerPaths("envFrom[]/secretRef/name")),
+        Rule(target: "ServiceAccount", referrers: nil, paths: ["serviceAccountName", "serviceAccount"]),
+        Rule(target: "PersistentVolumeClaim", referrers: nil, paths: ["volumes[]/persistentVolumeClaim/claimName"]),
+        Rule(target: "PriorityClass", referrers: nil, paths: ["priorityClassName"]),
+    ]
+
+    static let otherRules: [Rule] = [
+        Rule(target: "Secret", referrers: ["ServiceAccount"], paths: ["secrets[]/name", "imagePullSecrets[]/name"]),
+        Rule(target: "Secret", referrers: ["Ingress"], paths: ["spec/tls[]/secretName"]),
+        Rule(
+            target: "Service", referrers: ["Ingress"],
+            paths: [
+                "spec/rules[]/http/paths[]/backend/service/name", "spec/defaultBackend/service/name",
+                "spec/rules[]/http/paths[]/backend/serviceName", "spec/backend/serviceName",
+            ]),
+        Rule(target: "Service", referrers: ["StatefulSet"], paths: ["spec/serviceName"]),
+        Rule(target: "Service", referrers: ["APIService"], paths: ["spec/service/name"]),
+        Rule(
+            target: "Service", referrers: ["ValidatingWebhookConfiguration", "MutatingWebhookConfiguration"],
+            paths: ["webhooks[]/clientConfig/service/name"]),
+        Rule(target: "PersistentVolume", referrers: ["PersistentVolumeClaim"], paths: ["spec/volumeName"]),
+    ]
+
+    /// Rewrites every reference in `resources` to the current names of the objects they name.
+    static func fix(_ resources: inout [Resource]) {
+        let snapshot = resources
+        for index in resources.indices {
+            let referrer = snapshot[index]
+            var object = referrer.object
+            if let root = podSpecRoots[referrer.kind] {
+                for rule in podSpecRules {
+                    for path in rule.paths {
+                        rewrite(&object, path: root + "/" + path, target: rule.target, referrer: referrer, in: snapshot)
+                    }
+                }
+            }
+            for rule in otherRules where rule.referrers?.contains(referrer.kind) ?? true {
+                for path in rule.paths {
+                    rewrite(&object, path: path, target: rule.target, referrer: referrer, in: snapshot)
+                }
+            }
+            if referrer.kind == "RoleBinding" || referrer.kind == "ClusterRoleBinding" {
+                fixBinding(&object, referrer: referrer, in: snapshot)
+            }
+            if referrer.kind == "HorizontalPodAutoscaler", let kind = object[path: ["spec", "scaleTargetRef", "kind"]]?.stringValue {
+                rewrite(&object, path: "spec/scaleTargetRef/name", target: kind, referrer: referrer, in: snapshot)
+            }
+            resources[index].object = object
+        }
+    }
+
+    private static func rewrite(
+        _ object: inout JSONValue, path: String, target: String, referrer: Resource, in resources: [Resource]
+    ) {
+        FieldSpec(path).visit(&object) { value in
+            guard let name = value?.stringValue,
+                let resolved = resolve(name, kind: target, namespace: referrer.namespace, referrer: referrer, in: resources)
+            else { return }
+            value = .string(resolved)
+        }
+    }
+
+    private static func fixBinding(_ object: inout JSONValue, referrer: Resource, in resources: [Resource]) {
+        if let kind = object[path: ["roleRef", "kind"]]?.stringValue, let name = object[path: ["roleRef", "name"]]?.stringValue,
+            let resolved = resolve(name, kind: kind, namespace: referrer.namespace, referrer: referrer, in: resources)
+        {
+            object.set(path: ["roleRef", "name"], to: .string(resolved))
+        }
+        guard var subjects = object["subjects"]?.arrayValue else { return }
+        for index in subjects.indices where subjects[index]["kind"]?.stringValue == "ServiceAccount" {
+            guard let name = subjects[index]["name"]?.stringValue else { continue }
+            let namespace = subjects[index]["namespace"]?.stringValue ?? referrer.namespace
+            if let account = candidate(name, kind: "ServiceAccount", namespace: namespace, referrer: referrer, in: resources) {
+                subjects[index]["name"] = .string(account.name)
+                if subjects[index]["namespace"] != nil || !account.namespace.isEmpty {
+                    subjects[index]["namespace"] = .string(account.namespace.isEmpty ? "default" : account.namespace)
+                }
+            }
+        }
+        object["subjects"] = .array(subjects)
+    }
+
+    /// The current name of the `kind` object once named `name`, or `nil` to leave the field alone.
+    static func resolve(_ name: String, kind: String, namespace: String, referrer: Resource, in resources: [Resource])
+        -> String?
+    {
+        guard let found = candidate(name, kind: kind, namespace: namespace, referrer: referrer, in: resources),
+            found.name != name
+        else { return nil }
+        return found.name
+    }
+
+    /// The object of `kind` that a reference by `name` from `namespace` denotes, if it is in the build.
+    static func candidate(_ name: String, kind: String, namespace: String, referrer: Resource, in resources: [Resource])
+        -> Resource?
+    {
+        let sameKind = resources.filter { $0.kind == kind }
+        let clusterScoped = ClusterScope.isClusterScoped(kind)
+        let wanted = namespace == "default" ? "" : namespace
+        func inScope(_ candidate: Resource) -> Bool {
+            clusterScoped || candidate.effectiveNamespace == wanted
+                || candidate.previousNamespaces.contains { ($0 == "default" ? "" : $0) == wanted }
+        }
+        if let exact = sameKind.first(where: { $0.name == name && $0.effectiveNamespace == wanted }) { return exact }
+        var candidates = sameKind.filter { $0.allNames.contains(name) && inScope($0) }
+        if candidates.count > 1 {
+            let narrowed = candidates.filter { $0.prefixes == referrer.prefixes && $0.suffixes == referrer.suffixes }
+            if !narrowed.isEmpty { candidates = narrowed }
+        }
+        return candidates.first
+    }
+}

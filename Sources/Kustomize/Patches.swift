@@ -1,0 +1,117 @@
+import KubeCore
+
+/// patches, patchesStrategicMerge and patchesJson6902 of one kustomization.
+struct Patches {
+    let loader: Loader
+    let kustomization: Kustomization
+    let directory: String
+
+    private var file: String { kustomization.file }
+
+    /// Reads a patch given as a path or inline text.
+    private func load(path: String?, inline: String?, field: String) throws(KustomizeError) -> [JSONValue] {
+        if let path {
+            let resolved = try loader.resolve(path, from: directory)
+            return try YAMLCodec.parseStream(try loader.readText(resolved), file: loader.relative(resolved))
+        }
+        if let inline { return try YAMLCodec.parseStream(inline, file: file + " (\(field))") }
+        throw .invalidField(file: file, field: field, detail: "a patch needs 'path' or 'patch'")
+    }
+
+    func applyStrategicMergeFiles(to resources: inout [Resource]) throws(KustomizeError) {
+        for entry in try kustomization.strings("patchesStrategicMerge") {
+            let isInline = entry.contains("\n") || entry.contains(": ")
+            let documents = try load(path: isInline ? nil : entry, inline: isInline ? entry : nil, field: "patchesStrategicMerge")
+            for patch in documents { try applyStrategicMerge(patch, selector: nil, to: &resources) }
+        }
+    }
+
+    func applyPatches(to resources: inout [Resource]) throws(KustomizeError) {
+        for entry in try kustomization.objects("patches") {
+            let documents = try load(
+                path: entry["path"]?.stringValue, inline: entry["patch"]?.stringValue, field: "patches")
+            let target = entry["target"]
+            if documents.count == 1, let operations = documents[0].arrayValue {
+                guard target != nil else {
+                    throw .invalidField(file: file, field: "patches", detail: "a JSON 6902 patch needs a 'target'")
+                }
+                try applyJSONPatch(operations, selector: Selector(target), to: &resources)
+            } else {
+                for patch in documents {
+                    try applyStrategicMerge(patch, selector: target.map(Selector.init), to: &resources)
+                }
+            }
+        }
+    }
+
+    func applyJSON6902(to resources: inout [Resource]) throws(KustomizeError) {
+        for entry in try kustomization.objects("patchesJson6902") {
+            let documents = try load(
+                path: entry["path"]?.stringValue, inline: entry["patch"]?.stringValue, field: "patchesJson6902")
+            guard documents.count == 1, let operations = documents[0].arrayValue else {
+                throw .invalidField(file: file, field: "patchesJson6902", detail: "expected a list of operations")
+            }
+            try applyJSONPatch(operations, selector: Selector(entry["target"]), to: &resources)
+        }
+    }
+
+    private func applyJSONPatch(_ operations: [JSONValue], selector: Selector, to resources: inout [Resource])
+        throws(KustomizeError)
+    {
+        var matched = false
+        for index in resources.indices where selector.matches(resources[index]) {
+            matched = true
+            do {
+                resources[index].object = try JSONPatch.apply(operations, to: resources[index].object)
+            } catch {
+                throw .patchFailed(file: file, detail: "\(resources[index].id): \(error.message)")
+            }
+        }
+        if !matched { _ = 0 }
+    }
+
+    private func applyStrategicMerge(_ patch: JSONValue, selector: Selector?, to resources: inout [Resource])
+        throws(KustomizeError)
+    {
+        var indices: [Int] = []
+        if let selector {
+            indices = resources.indices.filter { selector.matches(resources[$0]) }
+        } else {
+            guard let kind = patch["kind"]?.stringValue, let name = patch[path: ["metadata", "name"]]?.stringValue else {
+                throw .invalidField(file: file, field: "patches", detail: "a patch without target needs kind and metadata.name")
+            }
+            let group = GroupVersionKind(apiVersion: patch["apiVersion"]?.stringValue ?? "", kind: kind).group
+            let namespace = patch[path: ["metadata", "namespace"]]?.stringValue
+            indices = resources.indices.filter { index in
+                let resource = resources[index]
+                return resource.kind == kind && resource.gvk.group == group && resource.allNames.contains(name)
+                    && (namespace == nil || resource.namespace == namespace
+                        || resource.previousNamespaces.contains(namespace ?? ""))
+            }
+            if indices.isEmpty {
+                throw .patchFailed(file: file, detail: "no resource matches the patch for \(kind) '\(name)'")
+            }
+            if indices.count > 1 {
+                throw .patchFailed(file: file, detail: "more than one resource matches the patch for \(kind) '\(name)'")
+            }
+        }
+        var removed: [Int] = []
+        for index in indices {
+            var effective = patch
+            if effective.objectValue != nil, effective["metadata"] != nil {
+                effective.set(path: ["metadata", "name"], to: .string(resources[index].name))
+                if !resources[index].namespace.isEmpty {
+                    effective.set(path: ["metadata", "namespace"], to: .string(resources[index].namespace))
+                }
+            }
+            if let merged = StrategicMerge.merge(
+                resources[index].object, effective, schema: StrategicMerge.isBuiltIn(group: resources[index].gvk.group))
+            {
+                resources[index].object = merged
+            } else {
+                removed.append(index)
+            }
+        }
+        for index in removed.reversed() { resources.remove(at: index) }
+    }
+}

@@ -1,0 +1,65 @@
+import KubeCore
+
+/// One object in a build, with the bookkeeping kustomize keeps beside it.
+struct Resource: Sendable {
+    var object: JSONValue
+    /// The file it came from, relative to the build root.
+    var file: String
+    /// Names the object had before renames (prefix, suffix, hash), oldest first.
+    var previousNames: [String] = []
+    /// Namespaces the object had before the namespace transformer.
+    var previousNamespaces: [String] = []
+    /// Prefixes and suffixes applied, outermost last, used to pick among same-named references.
+    var prefixes: [String] = []
+    var suffixes: [String] = []
+    /// Whether a content-hash suffix is added at the end of the build.
+    var needsHashSuffix = false
+
+    var kind: String { object["kind"]?.stringValue ?? "" }
+    var apiVersion: String { object["apiVersion"]?.stringValue ?? "" }
+    var gvk: GroupVersionKind { GroupVersionKind(apiVersion: apiVersion, kind: kind) }
+    var name: String { object[path: ["metadata", "name"]]?.stringValue ?? "" }
+    var namespace: String { object[path: ["metadata", "namespace"]]?.stringValue ?? "" }
+
+    /// Every name this object has had, current last.
+    var allNames: [String] { previousNames + [name] }
+
+    mutating func rename(_ newName: String) {
+        guard newName != name else { return }
+        previousNames.append(name)
+        object.set(path: ["metadata", "name"], to: .string(newName))
+    }
+
+    /// A stable identity: group, version, kind, namespace, name.
+    var id: String {
+        let gvk = self.gvk
+        let group = gvk.group.isEmpty ? "[noGrp]" : gvk.group
+        let ns = namespace.isEmpty || ClusterScope.isClusterScoped(kind) ? "" : "." + namespace
+        return "\(kind).\(gvk.version).\(group)/\(name)\(ns)"
+    }
+
+    /// Whether the id ignoring version matches another resource (kustomize's duplicate rule uses group and kind).
+    func sameId(as other: Resource) -> Bool {
+        gvk.group == other.gvk.group && kind == other.kind && name == other.name
+            && effectiveNamespace == other.effectiveNamespace
+    }
+
+    var effectiveNamespace: String {
+        ClusterScope.isClusterScoped(kind) ? "" : (namespace == "default" ? "" : namespace)
+    }
+}
+
+/// Kinds that have no namespace.
+enum ClusterScope {
+    static let kinds: Set<String> = [
+        "Namespace", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition", "PersistentVolume",
+        "StorageClass", "PriorityClass", "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration",
+        "APIService", "CSIDriver", "CSINode", "VolumeAttachment", "Node", "ComponentStatus", "IngressClass",
+        "RuntimeClass", "PodSecurityPolicy", "CertificateSigningRequest", "ValidatingAdmissionPolicy",
+        "ValidatingAdmissionPolicyBinding", "FlowSchema", "PriorityLevelConfiguration", "ClusterIssuer",
+        "SelfSubjectReview", "TokenReview", "SubjectAccessReview", "SelfSubjectAccessReview",
+        "SelfSubjectRulesReview", "ClusterTrustBundle", "ResourceClaimTemplate_", "StorageVersion",
+    ]
+
+    static func isClusterScoped(_ kind: String) -> Bool { kinds.contains(kind) }
+}

@@ -1,0 +1,179 @@
+import Foundation
+import KubeCore
+
+/// Writes `JSONValue` documents as YAML laid out the way kustomize (kyaml) writes them.
+///
+/// Two-space indentation; sequences start at their key's indentation (`- ` under `key:`); multi-line
+/// strings as literal blocks; strings that would read back as another type are quoted.
+public enum YAMLWriter {
+    /// The YAML stream for `documents`, separated by `---`.
+    public static func render(_ documents: [JSONValue]) -> String {
+        documents.map(document).joined(separator: "---\n")
+    }
+
+    /// One document, ending in a newline.
+    public static func document(_ value: JSONValue) -> String {
+        var out = ""
+        switch value {
+        case .object(let object) where !object.isEmpty: writeObject(object, indent: 0, into: &out)
+        case .array(let items) where !items.isEmpty: writeArray(items, indent: 0, into: &out)
+        default: out = scalar(value, indent: 0) + "\n"
+        }
+        return out
+    }
+
+    private static func pad(_ count: Int) -> String { String(repeating: " ", count: count) }
+
+    private static func writeObject(_ object: JSONObject, indent: Int, into out: inout String, firstInline: Bool = false) {
+        var first = firstInline
+        for (key, value) in object {
+            if !first { out += pad(indent) }
+            first = false
+            out += quoteIfNeeded(key) + ":"
+            writeValue(value, indent: indent, nestedIndent: indent + 2, sequenceIndent: indent, into: &out)
+        }
+    }
+
+    private static func writeValue(
+        _ value: JSONValue, indent: Int, nestedIndent: Int, sequenceIndent: Int, into out: inout String
+    ) {
+        switch value {
+        case .object(let child) where !child.isEmpty:
+            out += "\n"
+            writeObject(child, indent: nestedIndent, into: &out)
+        case .array(let items) where !items.isEmpty:
+            out += "\n"
+            writeArray(items, indent: sequenceIndent, into: &out)
+        default:
+            out += " " + scalar(value, indent: nestedIndent) + "\n"
+        }
+    }
+
+    private static func writeArray(_ items: [JSONValue], indent: Int, into out: inout String) {
+        for item in items {
+            out += pad(indent) + "-"
+            switch item {
+            case .object(let child) where !child.isEmpty:
+                out += " "
+                writeObject(child, indent: indent + 2, into: &out, firstInline: true)
+            case .array(let nested) where !nested.isEmpty:
+                out += "\n"
+                writeArray(nested, indent: indent + 2, into: &out)
+            default:
+                out += " " + scalar(item, indent: indent + 2) + "\n"
+            }
+        }
+    }
+
+    private static func scalar(_ value: JSONValue, indent: Int) -> String {
+        switch value {
+        case .null: return "null"
+        case .bool(let flag): return flag ? "true" : "false"
+        case .integer(let number): return String(number)
+        case .double(let number):
+            if number.rounded() == number && abs(number) < 1e15 { return String(Int64(number)) }
+            return String(number)
+        case .string(let text): return string(text, indent: indent)
+        case .object: return "{}"
+        case .array: return "[]"
+        }
+    }
+
+    private static func string(_ text: String, indent: Int) -> String {
+        if text.contains("\n"), literalBlockAllowed(text) {
+            let chomp: String
+            if !text.hasSuffix("\n") {
+                chomp = "-"
+            } else if text.hasSuffix("\n\n") {
+                chomp = "+"
+            } else {
+                chomp = ""
+            }
+            var body = text
+            if body.hasSuffix("\n") { body.removeLast() }
+            let lines = body.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+                line.isEmpty ? "" : pad(indent) + line
+            }
+            return "|" + chomp + "\n" + lines.joined(separator: "\n")
+        }
+        return quoteIfNeeded(text)
+    }
+
+    private static func literalBlockAllowed(_ text: String) -> Bool {
+        guard let first = text.first, first != " ", first != "\n" else { return false }
+        return !text.unicodeScalars.contains { ($0.value < 0x20 && $0 != "\n") || $0.value == 0x7f || $0 == "\u{FEFF}" }
+            && !text.contains(" \n") && !text.hasSuffix(" ")
+    }
+
+    private static let reservedWords: Set<String> = [
+        "true", "false", "yes", "no", "on", "off", "y", "n", "null", "~", "", "<<", "=",
+    ]
+
+    /// The text as a plain, single-quoted or double-quoted YAML scalar.
+    static func quoteIfNeeded(_ text: String) -> String {
+        if needsQuotes(text) {
+            if text.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7f && $0 != "\u{FEFF}" }) {
+                return "'" + text.replacingOccurrences(of: "'", with: "''") + "'"
+            }
+            return doubleQuoted(text)
+        }
+        return text
+    }
+
+    private static func needsQuotes(_ text: String) -> Bool {
+        if reservedWords.contains(text.lowercased()) { return true }
+        guard let first = text.unicodeScalars.first, let last = text.unicodeScalars.last else { return true }
+        if "-?:,[]{}#&*!|>'\"%@` \t".unicodeScalars.contains(first) {
+            if !((first == "-" || first == "?" || first == ":") && text.count > 1
+                && !(text.unicodeScalars.dropFirst().first.map { $0 == " " } ?? true) && first != ":" && first != "?"
+                && !looksNumeric(text))
+            {
+                return true
+            }
+        }
+        if last == " " || last == "\t" || last == ":" { return true }
+        if text.contains(": ") || text.contains(" #") || text.contains("\t") { return true }
+        if text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f || $0 == "\u{FEFF}" }) { return true }
+        return looksNumeric(text)
+    }
+
+    private static func looksNumeric(_ text: String) -> Bool {
+        let lowered = text.lowercased()
+        if [".inf", "-.inf", "+.inf", ".nan"].contains(lowered) { return true }
+        var body = Substring(lowered)
+        if body.first == "+" || body.first == "-" { body = body.dropFirst() }
+        if body.isEmpty { return false }
+        if body.hasPrefix("0x") || body.hasPrefix("0o") || body.hasPrefix("0b") {
+            return body.count > 2 && body.dropFirst(2).allSatisfy { $0.isHexDigit || $0 == "_" }
+        }
+        let allowed = Set("0123456789._e+-:")
+        guard body.allSatisfy({ allowed.contains($0) }), body.contains(where: { $0.isNumber }) else { return false }
+        return true
+    }
+
+    private static func doubleQuoted(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            case "\r": out += "\\r"
+            default:
+                if scalar.value < 0x20 || scalar.value == 0x7f || scalar == "\u{FEFF}" {
+                    out += "\\u" + String(scalar.value, radix: 16).leftPadded(to: 4)
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
+}

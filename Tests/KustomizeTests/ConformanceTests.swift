@@ -1,0 +1,65 @@
+import Foundation
+import KubeCore
+import Testing
+
+@testable import Kustomize
+
+/// Builds every fixture under `Fixtures/` with this engine and with `kubectl kustomize`, and compares the
+/// results semantically, document by document. Fixtures named `error-*` must fail in both.
+@Suite("Conformance with kubectl kustomize")
+struct ConformanceTests {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+    static let kubectl = "/usr/bin/kubectl"
+
+    static var cases: [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: fixtures.path)) ?? []).sorted()
+    }
+
+    static func buildPath(_ name: String) -> String {
+        let overlay = fixtures.appendingPathComponent(name).appendingPathComponent("overlay")
+        return FileManager.default.fileExists(atPath: overlay.path) ? "overlay" : "."
+    }
+
+    /// Runs `kubectl kustomize` with an empty environment; returns stdout, or nil when it fails.
+    static func oracle(_ directory: URL) throws -> (String?, String) {
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("kustomize-home-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: home) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["-i", "HOME=\(home.path)", kubectl, "kustomize", directory.path]
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        let errors = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let stderr = String(decoding: errors, as: UTF8.self)
+        return (process.terminationStatus == 0 ? String(decoding: data, as: UTF8.self) : nil, stderr)
+    }
+
+    @Test("fixture builds like kubectl kustomize", .enabled(if: FileManager.default.isExecutableFile(atPath: kubectl), "needs /usr/bin/kubectl"), arguments: cases)
+    func fixture(name: String) throws {
+        let root = Self.fixtures.appendingPathComponent(name)
+        let path = Self.buildPath(name)
+        let (expectedText, oracleError) = try Self.oracle(root.appendingPathComponent(path))
+        let result = Result { () throws(KustomizeError) in try KustomizeBuilder().build(root: root, path: path) }
+        if name.hasPrefix("error-") {
+            #expect(expectedText == nil, "kubectl kustomize should fail for \(name)")
+            if case .success = result { Issue.record("expected an error for \(name)") }
+            return
+        }
+        let expectedStream = try #require(expectedText, "kubectl failed: \(oracleError)")
+        let expected = try YAMLCodec.parseStream(expectedStream, file: "kubectl")
+        let actual = try result.get()
+        #expect(actual.count == expected.count, "document count for \(name)")
+        for (index, (mine, theirs)) in zip(actual, expected).enumerated() {
+            #expect(mine.semanticallyEquals(theirs), "document \(index) of \(name):\nours:   \(mine)\nkubectl: \(theirs)")
+        }
+        // Our rendered YAML must read back to the same documents.
+        let reparsed = try YAMLCodec.parseStream(KustomizeBuilder().render(actual), file: "rendered")
+        #expect(reparsed.count == actual.count && zip(reparsed, actual).allSatisfy { $0.semanticallyEquals($1) })
+    }
+}
