@@ -19,7 +19,7 @@ private final class FeedSource: ListWatchSource, Sendable {
         ListPage(items: initial, continueToken: nil, resourceVersion: "1")
     }
 
-    func watch(resourceVersion: String) async throws -> AsyncThrowingStream<RawWatchEvent, any Error> { stream }
+    func watch(resourceVersion: String) async throws -> any AsyncSequence<RawWatchEvent, any Error> { stream }
 }
 
 private actor Calls {

@@ -47,5 +47,5 @@ package protocol ListWatchSource: Sendable {
 
     /// Watches from `resourceVersion`, with bookmarks. The sequence ends when the server closes the stream.
     /// - Throws: ``ListWatchError``, from the call or from the sequence.
-    func watch(resourceVersion: String) async throws -> AsyncThrowingStream<RawWatchEvent, any Error>
+    func watch(resourceVersion: String) async throws -> any AsyncSequence<RawWatchEvent, any Error>
 }
