@@ -89,3 +89,38 @@ struct ConditionTests {
         #expect(try JSONValueCoding.decode(Condition.self, from: json) == condition)
     }
 }
+
+@Suite("Reconcilable objects")
+struct ReconcilableObjectTests {
+    @Test("Ready counts only for the current generation, and requested reconciles are pending until handled")
+    func readinessAndRequests() throws {
+        var repository = try GitRepository(json: try TestFiles.json(fromYAML: Fixtures.fullGitRepository))
+        #expect(repository.isReady)
+        #expect(!repository.isSuspended)
+        #expect(repository.interval == .seconds(90))
+        #expect(repository.reconcileRequestedAt == "2024-05-01T12:00:00.123456789Z")
+        #expect(!repository.hasPendingReconcileRequest)
+        repository.metadata.annotations?[WellKnown.reconcileRequestedAtAnnotation] = "later"
+        #expect(repository.hasPendingReconcileRequest)
+        repository.lastHandledReconcileAt = "later"
+        #expect(!repository.hasPendingReconcileRequest)
+        #expect(repository.status.lastHandledReconcileAt == "later")
+        repository.metadata.generation = 4
+        #expect(!repository.isReady)
+        repository.observedGeneration = 4
+        #expect(repository.isReady)
+        repository.conditions.set(type: ConditionType.ready, status: .false, reason: "GitOperationFailed", message: "x")
+        #expect(!repository.isReady)
+        #expect(repository.status.conditions.isFalse(ConditionType.ready))
+    }
+
+    @Test("a Kustomization with Ready=False is not ready and suspend reads through")
+    func kustomization() throws {
+        var kustomization = try Kustomization(json: try TestFiles.json(fromYAML: Fixtures.fullKustomization))
+        #expect(kustomization.isStatusCurrent)
+        #expect(!kustomization.isReady)
+        kustomization.spec.suspend = true
+        #expect(kustomization.isSuspended)
+        #expect(kustomization.interval == .minutes(10))
+    }
+}

@@ -197,7 +197,9 @@ private struct ProbeKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtoc
     func decode(_ type: UInt64.Type, forKey key: Key) throws -> UInt64 { try decode(probing: type, key, true) }
     func decode(_ type: Double.Type, forKey key: Key) throws -> Double { try decode(probing: type, key, true) }
     func decode(_ type: Float.Type, forKey key: Key) throws -> Float { try decode(probing: type, key, true) }
-    func decodeIfPresent(_ type: String.Type, forKey key: Key) throws -> String? { try decode(probing: type, key, false) }
+    func decodeIfPresent(_ type: String.Type, forKey key: Key) throws -> String? {
+        try decode(probing: type, key, false)
+    }
     func decodeIfPresent(_ type: Bool.Type, forKey key: Key) throws -> Bool? { try decode(probing: type, key, false) }
     func decodeIfPresent(_ type: Int.Type, forKey key: Key) throws -> Int? { try decode(probing: type, key, false) }
     func decodeIfPresent(_ type: Int8.Type, forKey key: Key) throws -> Int8? { try decode(probing: type, key, false) }
@@ -206,10 +208,18 @@ private struct ProbeKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtoc
     func decodeIfPresent(_ type: Int64.Type, forKey key: Key) throws -> Int64? { try decode(probing: type, key, false) }
     func decodeIfPresent(_ type: UInt.Type, forKey key: Key) throws -> UInt? { try decode(probing: type, key, false) }
     func decodeIfPresent(_ type: UInt8.Type, forKey key: Key) throws -> UInt8? { try decode(probing: type, key, false) }
-    func decodeIfPresent(_ type: UInt16.Type, forKey key: Key) throws -> UInt16? { try decode(probing: type, key, false) }
-    func decodeIfPresent(_ type: UInt32.Type, forKey key: Key) throws -> UInt32? { try decode(probing: type, key, false) }
-    func decodeIfPresent(_ type: UInt64.Type, forKey key: Key) throws -> UInt64? { try decode(probing: type, key, false) }
-    func decodeIfPresent(_ type: Double.Type, forKey key: Key) throws -> Double? { try decode(probing: type, key, false) }
+    func decodeIfPresent(_ type: UInt16.Type, forKey key: Key) throws -> UInt16? {
+        try decode(probing: type, key, false)
+    }
+    func decodeIfPresent(_ type: UInt32.Type, forKey key: Key) throws -> UInt32? {
+        try decode(probing: type, key, false)
+    }
+    func decodeIfPresent(_ type: UInt64.Type, forKey key: Key) throws -> UInt64? {
+        try decode(probing: type, key, false)
+    }
+    func decodeIfPresent(_ type: Double.Type, forKey key: Key) throws -> Double? {
+        try decode(probing: type, key, false)
+    }
     func decodeIfPresent(_ type: Float.Type, forKey key: Key) throws -> Float? { try decode(probing: type, key, false) }
 
     private func decode<T: Decodable>(probing type: T.Type, _ key: Key, _ required: Bool) throws -> T {
