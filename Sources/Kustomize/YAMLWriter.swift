@@ -3,7 +3,7 @@ import KubeCore
 
 /// Writes `JSONValue` documents as YAML laid out the way kustomize (kyaml) writes them.
 ///
-/// Two-space indentation; sequences start at their key's indentation (`- ` under `key:`); multi-line
+/// Keys are sorted, as `kubectl kustomize` prints them. Two-space indentation; sequences start at their key's indentation (`- ` under `key:`); multi-line
 /// strings as literal blocks; strings that would read back as another type are quoted.
 public enum YAMLWriter {
     /// The YAML stream for `documents`, separated by `---`.
@@ -26,7 +26,8 @@ public enum YAMLWriter {
 
     private static func writeObject(_ object: JSONObject, indent: Int, into out: inout String, firstInline: Bool = false) {
         var first = firstInline
-        for (key, value) in object {
+        for key in object.keys.sorted() {
+            guard let value = object[key] else { continue }
             if !first { out += pad(indent) }
             first = false
             out += quoteIfNeeded(key) + ":"
@@ -111,6 +112,7 @@ public enum YAMLWriter {
 
     /// The text as a plain, single-quoted or double-quoted YAML scalar.
     static func quoteIfNeeded(_ text: String) -> String {
+        if reservedWords.contains(text.lowercased()) || looksNumeric(text) { return doubleQuoted(text) }
         if needsQuotes(text) {
             if text.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7f && $0 != "\u{FEFF}" }) {
                 return "'" + text.replacingOccurrences(of: "'", with: "''") + "'"
