@@ -44,6 +44,9 @@ struct Kustomization: Sendable {
                 throw .invalidField(file: file, field: key, detail: "unknown kustomization field")
             }
         }
+        if members.keys.allSatisfy({ ["apiVersion", "kind"].contains($0) }) {
+            throw .invalidField(file: file, field: "(document)", detail: "the kustomization is empty; list resources")
+        }
         if let sort = object["sortOptions"]?["order"]?.stringValue, sort != "legacy" {
             throw .unsupported(file: file, field: "sortOptions", detail: "only the legacy order is supported")
         }

@@ -46,9 +46,6 @@ package enum NameReferences {
             ]),
         Rule(target: "Service", referrers: ["StatefulSet"], paths: ["spec/serviceName"]),
         Rule(target: "Service", referrers: ["APIService"], paths: ["spec/service/name"]),
-        Rule(
-            target: "Service", referrers: ["ValidatingWebhookConfiguration", "MutatingWebhookConfiguration"],
-            paths: ["webhooks[]/clientConfig/service/name"]),
         Rule(target: "PersistentVolume", referrers: ["PersistentVolumeClaim"], paths: ["spec/volumeName"]),
     ]
 
@@ -72,6 +69,9 @@ package enum NameReferences {
             }
             if referrer.kind == "RoleBinding" || referrer.kind == "ClusterRoleBinding" {
                 fixBinding(&object, referrer: referrer, in: snapshot)
+            }
+            if referrer.kind == "ValidatingWebhookConfiguration" || referrer.kind == "MutatingWebhookConfiguration" {
+                fixWebhooks(&object, referrer: referrer, in: snapshot)
             }
             if referrer.kind == "HorizontalPodAutoscaler", let kind = object[path: ["spec", "scaleTargetRef", "kind"]]?.stringValue {
                 rewrite(&object, path: "spec/scaleTargetRef/name", target: kind, referrer: referrer, in: snapshot)
@@ -109,6 +109,22 @@ package enum NameReferences {
             }
         }
         object["subjects"] = .array(subjects)
+    }
+
+    /// Webhook services are named with their namespace beside them; follow both.
+    private static func fixWebhooks(_ object: inout JSONValue, referrer: Resource, in resources: [Resource]) {
+        guard var hooks = object["webhooks"]?.arrayValue else { return }
+        for index in hooks.indices {
+            guard let name = hooks[index][path: ["clientConfig", "service", "name"]]?.stringValue else { continue }
+            let namespace = hooks[index][path: ["clientConfig", "service", "namespace"]]?.stringValue ?? ""
+            guard let service = candidate(name, kind: "Service", namespace: namespace, referrer: referrer, in: resources)
+            else { continue }
+            var hook = hooks[index]
+            hook.set(path: ["clientConfig", "service", "name"], to: .string(service.name))
+            hook.set(path: ["clientConfig", "service", "namespace"], to: .string(service.namespace))
+            hooks[index] = hook
+        }
+        object["webhooks"] = .array(hooks)
     }
 
     /// The current name of the `kind` object once named `name`, or `nil` to leave the field alone.

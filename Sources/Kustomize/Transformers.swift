@@ -44,15 +44,6 @@ struct Transformers {
                 }
                 resources[index].object.set(path: ["subjects"], to: .array(subjects))
             }
-            if kind == "ValidatingWebhookConfiguration" || kind == "MutatingWebhookConfiguration" {
-                guard var hooks = resources[index].object["webhooks"]?.arrayValue else { continue }
-                for h in hooks.indices where hooks[h][path: ["clientConfig", "service"]] != nil {
-                    var hook = hooks[h]
-                    hook.set(path: ["clientConfig", "service", "namespace"], to: .string(namespace))
-                    hooks[h] = hook
-                }
-                resources[index].object.set(path: ["webhooks"], to: .array(hooks))
-            }
         }
     }
 

@@ -3,7 +3,7 @@ import KubeCore
 
 /// Writes `JSONValue` documents as YAML laid out the way kustomize (kyaml) writes them.
 ///
-/// Two-space indentation; sequences start at their key's indentation (`- ` under `key:`); multi-line
+/// Keys are sorted, as `kubectl kustomize` prints them. Two-space indentation; sequences start at their key's indentation (`- ` under `key:`); multi-line
 /// strings as literal blocks; strings that would read back as another type are quoted.
 public enum YAMLWriter {
     /// The YAML stream for `documents`, separated by `---`.
@@ -17,7 +17,7 @@ public enum YAMLWriter {
         switch value {
         case .object(let object) where !object.isEmpty: writeObject(object, indent: 0, into: &out)
         case .array(let items) where !items.isEmpty: writeArray(items, indent: 0, into: &out)
-        default: out = scalar(value, indent: 0) + "\n"
+        default: out = scalar(value, indent: 0, column: 0) + "\n"
         }
         return out
     }
@@ -26,7 +26,8 @@ public enum YAMLWriter {
 
     private static func writeObject(_ object: JSONObject, indent: Int, into out: inout String, firstInline: Bool = false) {
         var first = firstInline
-        for (key, value) in object {
+        for key in object.keys.sorted() {
+            guard let value = object[key] else { continue }
             if !first { out += pad(indent) }
             first = false
             out += quoteIfNeeded(key) + ":"
@@ -45,8 +46,19 @@ public enum YAMLWriter {
             out += "\n"
             writeArray(items, indent: sequenceIndent, into: &out)
         default:
-            out += " " + scalar(value, indent: nestedIndent) + "\n"
+            out += " "
+            out += scalar(value, indent: nestedIndent, column: currentColumn(out)) + "\n"
         }
+    }
+
+    /// The column where the next character of `out` goes.
+    private static func currentColumn(_ out: String) -> Int {
+        var count = 0
+        for scalar in out.unicodeScalars.reversed() {
+            if scalar == "\n" { break }
+            count += 1
+        }
+        return count
     }
 
     private static func writeArray(_ items: [JSONValue], indent: Int, into out: inout String) {
@@ -60,12 +72,12 @@ public enum YAMLWriter {
                 out += "\n"
                 writeArray(nested, indent: indent + 2, into: &out)
             default:
-                out += " " + scalar(item, indent: indent + 2) + "\n"
+                out += " " + scalar(item, indent: indent + 2, column: indent + 2) + "\n"
             }
         }
     }
 
-    private static func scalar(_ value: JSONValue, indent: Int) -> String {
+    private static func scalar(_ value: JSONValue, indent: Int, column: Int) -> String {
         switch value {
         case .null: return "null"
         case .bool(let flag): return flag ? "true" : "false"
@@ -73,13 +85,13 @@ public enum YAMLWriter {
         case .double(let number):
             if number.rounded() == number && abs(number) < 1e15 { return String(Int64(number)) }
             return String(number)
-        case .string(let text): return string(text, indent: indent)
+        case .string(let text): return string(text, indent: indent, column: column)
         case .object: return "{}"
         case .array: return "[]"
         }
     }
 
-    private static func string(_ text: String, indent: Int) -> String {
+    private static func string(_ text: String, indent: Int, column: Int) -> String {
         if text.contains("\n"), literalBlockAllowed(text) {
             let chomp: String
             if !text.hasSuffix("\n") {
@@ -96,7 +108,39 @@ public enum YAMLWriter {
             }
             return "|" + chomp + "\n" + lines.joined(separator: "\n")
         }
-        return quoteIfNeeded(text)
+        return fold(quoteIfNeeded(text), indent: indent, column: column)
+    }
+
+    /// The line width past which go-yaml breaks plain and single-quoted scalars at a space.
+    static let bestWidth = 80
+
+    /// Breaks a plain or single-quoted scalar at single spaces once the line is past `bestWidth`, as go-yaml does.
+    static func fold(_ scalar: String, indent: Int, column start: Int) -> String {
+        guard let first = scalar.unicodeScalars.first, first != "\"" else { return scalar }
+        let characters = Array(scalar.unicodeScalars)
+        var out = String.UnicodeScalarView()
+        var column = start
+        var previousSpace = false
+        for (index, character) in characters.enumerated() {
+            if character == " " {
+                let next = index + 1 < characters.count ? characters[index + 1] : nil
+                let atEdge = index == 0 || index == characters.count - 1 || (first == "'" && index == characters.count - 2)
+                if !previousSpace && column > bestWidth && next != " " && next != nil && !atEdge {
+                    out.append("\n")
+                    out.append(contentsOf: String(repeating: " ", count: indent).unicodeScalars)
+                    column = indent
+                } else {
+                    out.append(character)
+                    column += 1
+                }
+                previousSpace = true
+            } else {
+                out.append(character)
+                column += 1
+                previousSpace = false
+            }
+        }
+        return String(out)
     }
 
     private static func literalBlockAllowed(_ text: String) -> Bool {
@@ -111,6 +155,11 @@ public enum YAMLWriter {
 
     /// The text as a plain, single-quoted or double-quoted YAML scalar.
     static func quoteIfNeeded(_ text: String) -> String {
+        if reservedWords.contains(text.lowercased()) || looksNumeric(text)
+            || text.unicodeScalars.contains(where: { $0.value > 0xFFFF })
+        {
+            return doubleQuoted(text)
+        }
         if needsQuotes(text) {
             if text.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7f && $0 != "\u{FEFF}" }) {
                 return "'" + text.replacingOccurrences(of: "'", with: "''") + "'"
@@ -161,7 +210,9 @@ public enum YAMLWriter {
             case "\t": out += "\\t"
             case "\r": out += "\\r"
             default:
-                if scalar.value < 0x20 || scalar.value == 0x7f || scalar == "\u{FEFF}" {
+                if scalar.value > 0xFFFF {
+                    out += "\\U" + String(scalar.value, radix: 16, uppercase: true).leftPadded(to: 8)
+                } else if scalar.value < 0x20 || scalar.value == 0x7f || scalar == "\u{FEFF}" {
                     out += "\\u" + String(scalar.value, radix: 16).leftPadded(to: 4)
                 } else {
                     out.unicodeScalars.append(scalar)

@@ -58,8 +58,10 @@ struct ConformanceTests {
         for (index, (mine, theirs)) in zip(actual, expected).enumerated() {
             #expect(mine.semanticallyEquals(theirs), "document \(index) of \(name):\nours:   \(mine)\nkubectl: \(theirs)")
         }
-        // Our rendered YAML must read back to the same documents.
-        let reparsed = try YAMLCodec.parseStream(KustomizeBuilder().render(actual), file: "rendered")
+        // Our rendered YAML must be kubectl's text exactly, and read back to the same documents.
+        let rendered = KustomizeBuilder().render(actual)
+        #expect(rendered == expectedStream, "rendered YAML of \(name) differs from kubectl's text")
+        let reparsed = try YAMLCodec.parseStream(rendered, file: "rendered")
         #expect(reparsed.count == actual.count && zip(reparsed, actual).allSatisfy { $0.semanticallyEquals($1) })
     }
 }
