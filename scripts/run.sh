@@ -41,7 +41,8 @@ export KUBECONFIG=$RUN/kubeconfig
 DEMO=$RUN/git/demo.git
 if [ ! -d "$DEMO" ]; then
     work=$(mktemp -d)
-    cp -r examples/demo-app/. "$work/"
+    mkdir -p "$work/examples"
+    cp -r examples/demo-app "$work/examples/"
     git -C "$work" init -q -b main
     git -C "$work" add -A
     git -C "$work" -c user.name=petrel -c user.email=petrel@localhost commit -q -m "demo app"
@@ -56,6 +57,7 @@ pids+=($!)
 
 # 3. CRDs and the demo objects.
 kubectl apply -f crds/ >/dev/null
+kubectl create namespace petrel-system --dry-run=client -o yaml | kubectl apply -f - >/dev/null
 sed "s#url: .*#url: git://127.0.0.1:$GIT_PORT/demo.git#" examples/gitrepository.yaml | kubectl apply -f - >/dev/null
 kubectl apply -f examples/kustomization.yaml >/dev/null
 

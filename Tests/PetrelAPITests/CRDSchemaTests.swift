@@ -114,7 +114,7 @@ struct CRDSchemaTests {
         let gitSpec = try #require(
             try Self.version(TestFiles.yaml("crds/source.petrel.dev_gitrepositories.yaml"))[
                 path: ["schema", "openAPIV3Schema", "properties", "spec", "properties"]])
-        #expect(gitSpec[path: ["url", "pattern"]] == "^(http|https|ssh)://.*$")
+        #expect(gitSpec[path: ["url", "pattern"]] == "^(http|https|ssh|git)://.*$")
         #expect(gitSpec[path: ["interval", "pattern"]]?.stringValue == GoDuration.crdPattern)
         #expect(gitSpec[path: ["timeout", "pattern"]]?.stringValue == GoDuration.crdPatternWithoutHours)
         #expect(gitSpec[path: ["timeout", "default"]]?.stringValue == GitRepositorySpec.defaultTimeout.text)
