@@ -113,11 +113,14 @@ let package = Package(
             dependencies: [
                 "LocalAPIServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings),
 
         // Tests mirror the targets
         .testTarget(name: "KubeCoreTests", dependencies: ["KubeCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "LocalAPIServerTests", dependencies: ["LocalAPIServer", "KubeCore"], swiftSettings: swiftSettings),
     ]
 )
 
