@@ -89,12 +89,15 @@ public enum LocalAPIServerError: Error, Sendable {
     case notListening
     /// The kubeconfig file could not be written.
     case kubeconfigWriteFailed(path: String, underlying: String)
+    /// The data directory's state file could not be read or parsed.
+    case dataDirectoryUnreadable(path: String, underlying: String)
 
     /// A bounded CamelCase reason, usable as a metric label.
     public var reason: String {
         switch self {
         case .notListening: return "NotListening"
         case .kubeconfigWriteFailed: return "KubeconfigWriteFailed"
+        case .dataDirectoryUnreadable: return "DataDirectoryUnreadable"
         }
     }
 
@@ -105,6 +108,8 @@ public enum LocalAPIServerError: Error, Sendable {
             return "the local API server stopped before listening; check that the host and port are free"
         case .kubeconfigWriteFailed(let path, let underlying):
             return "failed to write kubeconfig to \(path): \(underlying); check that the directory exists and is writable"
+        case .dataDirectoryUnreadable(let path, let underlying):
+            return "failed to read the API server state from \(path): \(underlying); fix or remove the file"
         }
     }
 }

@@ -20,11 +20,15 @@ public struct LocalAPIServer: Sendable {
         public var maxBodySize: Int
         /// How often watches with `allowWatchBookmarks=true` receive a BOOKMARK. Default 10 seconds.
         public var bookmarkInterval: Duration
+        /// Where to keep the objects across restarts (`state.jsonl`, written at most once a second and on
+        /// shutdown). Default nil: memory only.
+        public var dataDirectory: String?
 
         public init(
             watchHistory: Int = 10_000, watchBufferSize: Int = 10_000, maxBodySize: Int = 3 * 1024 * 1024,
-            bookmarkInterval: Duration = .seconds(10)
+            bookmarkInterval: Duration = .seconds(10), dataDirectory: String? = nil
         ) {
+            self.dataDirectory = dataDirectory
             self.watchHistory = watchHistory
             self.watchBufferSize = watchBufferSize
             self.maxBodySize = maxBodySize
@@ -35,12 +39,21 @@ public struct LocalAPIServer: Sendable {
     let store: ObjectStore
     let handler: APIHandler
     let logger: Logger
+    let stateFile: String?
 
-    /// Creates a server with an empty store holding the `default`, `kube-system` and `kube-public` namespaces.
-    public init(configuration: Configuration = Configuration(), logger: Logger = Logger(label: "petrel.apiserver")) {
+    /// Creates a server holding the `default`, `kube-system`, `kube-public` and `kube-node-lease` namespaces,
+    /// or, with a data directory that has a saved state, the objects and resourceVersion saved there.
+    ///
+    /// - Throws: ``LocalAPIServerError/dataDirectoryUnreadable(path:underlying:)`` for a corrupt state file.
+    public init(configuration: Configuration = Configuration(), logger: Logger = Logger(label: "petrel.apiserver")) throws {
         store = ObjectStore(historyLimit: configuration.watchHistory, watchBufferSize: configuration.watchBufferSize)
         handler = APIHandler(store: store, maxBodySize: configuration.maxBodySize, bookmarkInterval: configuration.bookmarkInterval)
         self.logger = logger
+        stateFile = configuration.dataDirectory.map { URL(fileURLWithPath: $0).appendingPathComponent("state.jsonl").path }
+        if let stateFile, let data = FileManager.default.contents(atPath: stateFile) {
+            try store.restore(Array(data), path: stateFile)
+            return
+        }
         for namespace in ["default", "kube-system", "kube-public", "kube-node-lease"] {
             _ = try? store.create(
                 .namespaceType, namespace: nil,
@@ -56,6 +69,9 @@ public struct LocalAPIServer: Sendable {
     ///   - onListening: called once with the base URL (`http://host:port`) when the server accepts connections.
     public func run(host: String, port: Int, onListening: @escaping @Sendable (URL) async -> Void = { _ in }) async throws {
         let handler = self.handler
+        let store = self.store
+        let stateFile = self.stateFile
+        let logger = self.logger
         let maxBody = handler.maxBodySize
         let responder = CallbackResponder<BasicRequestContext> { request, _ in
             var request = request
@@ -83,7 +99,14 @@ public struct LocalAPIServer: Sendable {
             },
             logger: logger)
         try await withTaskCancellationHandler {
-            try await app.run()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await app.run() }
+                if let stateFile {
+                    group.addTask { await Self.persist(store, to: stateFile, logger: logger) }
+                }
+                try await group.next()
+                group.cancelAll()
+            }
         } onCancel: {
             store.close()
         }
@@ -103,7 +126,7 @@ public struct LocalAPIServer: Sendable {
         host: String = "127.0.0.1", port: Int = 0, configuration: Configuration = Configuration(),
         logger: Logger = Logger(label: "petrel.apiserver"), _ body: @Sendable (URL) async throws -> T
     ) async throws -> T {
-        let server = LocalAPIServer(configuration: configuration, logger: logger)
+        let server = try LocalAPIServer(configuration: configuration, logger: logger)
         let (urls, continuation) = AsyncStream<URL>.makeStream(bufferingPolicy: .bufferingNewest(1))
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
@@ -126,6 +149,26 @@ public struct LocalAPIServer: Sendable {
                 throw error
             }
         }
+    }
+
+    /// Saves the store to `path` whenever it changed (checked once a second) and once more when cancelled.
+    private static func persist(_ store: ObjectStore, to path: String, logger: Logger) async {
+        var saved: Int64 = -1
+        func save() {
+            guard store.currentResourceVersion != saved else { return }
+            let (resourceVersion, bytes) = store.snapshot()
+            do {
+                try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic)
+                saved = resourceVersion
+            } catch {
+                logger.error("failed to save the API server state", metadata: ["path": "\(path)", "error": "\(error)"])
+            }
+        }
+        while !Task.isCancelled {
+            save()
+            try? await Task.sleep(for: .seconds(1))
+        }
+        save()
     }
 
     private static func response(_ response: APIResponse, handler: APIHandler) -> Response {

@@ -15,7 +15,7 @@ struct PetrelAPIServer: AsyncParsableCommand {
     @Option(help: "The address to bind.")
     var host: String = "127.0.0.1"
 
-    @Option(help: "Directory for persistence (not implemented yet: accepted and ignored).")
+    @Option(help: "Directory where objects are kept across restarts (state.jsonl); default: memory only.")
     var dataDir: String?
 
     @Option(help: "Write a kubeconfig pointing at the server to this path.")
@@ -32,7 +32,11 @@ struct PetrelAPIServer: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "petrel.apiserver")
         logger.logLevel = .warning
-        let server = LocalAPIServer(configuration: .init(watchHistory: watchHistory), logger: logger)
+        if let dataDir {
+            try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
+        }
+        let server = try LocalAPIServer(
+            configuration: .init(watchHistory: watchHistory, dataDirectory: dataDir), logger: logger)
         let kubeconfig = writeKubeconfig
         try await server.run(host: host, port: port) { url in
             if let kubeconfig {

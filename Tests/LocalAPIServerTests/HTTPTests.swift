@@ -1,5 +1,6 @@
 import Foundation
 import KubeCore
+import LocalAPIServer
 import Testing
 
 @Suite("HTTP status codes and semantics")
@@ -163,6 +164,35 @@ struct HTTPTests {
             }
             #expect(Set(versions).count == 200)
             #expect(!versions.contains(""))
+        }
+    }
+}
+
+@Suite("Persistence")
+struct PersistenceTests {
+    @Test("With a data directory, objects, CRDs and resourceVersions survive a restart")
+    func survivesRestart() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("petrel-data-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let configuration = LocalAPIServer.Configuration(dataDirectory: directory.path)
+        let before = try await TestCluster.with(configuration: configuration) { cluster in
+            #expect(try await cluster.kubectl(["apply", "-f", "-"], stdin: widgetCRD).status == 0)
+            let widget: JSONValue = ["apiVersion": "test.petrel.dev/v1", "kind": "Widget", "metadata": ["name": "kept"], "spec": ["size": 1]]
+            let (code, _) = try await cluster.http("POST", "/apis/test.petrel.dev/v1/namespaces/default/widgets", json: widget)
+            #expect(code == 201)
+            let (_, object) = try await cluster.http("POST", HTTPTests.cmPath, json: HTTPTests.configMap("kept"))
+            return object
+        }
+        try await TestCluster.with(configuration: configuration) { cluster in
+            let (code, object) = try await cluster.http("GET", HTTPTests.cmPath + "/kept")
+            #expect(code == 200)
+            #expect(object == before)
+            let (widgetCode, _) = try await cluster.http("GET", "/apis/test.petrel.dev/v1/namespaces/default/widgets/kept")
+            #expect(widgetCode == 200)
+            let (_, list) = try await cluster.http("GET", HTTPTests.cmPath)
+            let listVersion = Int(list[path: ["metadata", "resourceVersion"]]?.stringValue ?? "") ?? 0
+            #expect(listVersion >= Int(before[path: ["metadata", "resourceVersion"]]?.stringValue ?? "") ?? Int.max)
         }
     }
 }
