@@ -45,7 +45,10 @@ enum Table {
                 return .string(values.map { $0.stringValue ?? JSONSerializer.string($0) }.joined(separator: ","))
             }
             switch (column.type, first) {
-            case ("string", .string), ("date", .string), ("integer", .integer), ("number", .integer),
+            case ("date", .string(let text)):
+                guard let date = ObjectMeta.parseTime(text) else { return first }
+                return .string(humanDuration(Date.now.timeIntervalSince(date)))
+            case ("string", .string), ("integer", .integer), ("number", .integer),
                 ("number", .double), ("boolean", .bool):
                 return first
             case ("string", _): return .string(JSONSerializer.string(first))
@@ -53,6 +56,24 @@ enum Table {
             }
         }
         return ["cells": .array(cells), "object": object]
+    }
+
+    /// A short age such as `45s`, `3m12s`, `5h`, `2d3h`, as Kubernetes prints ages.
+    static func humanDuration(_ interval: TimeInterval) -> String {
+        let seconds = Int(interval)
+        if seconds < -1 { return "<invalid>" }
+        if seconds < 0 { return "0s" }
+        if seconds < 120 { return "\(seconds)s" }
+        let minutes = seconds / 60
+        if minutes < 10 { return seconds % 60 == 0 ? "\(minutes)m" : "\(minutes)m\(seconds % 60)s" }
+        if minutes < 180 { return "\(minutes)m" }
+        let hours = minutes / 60
+        if hours < 8 { return minutes % 60 == 0 ? "\(hours)h" : "\(hours)h\(minutes % 60)m" }
+        if hours < 48 { return "\(hours)h" }
+        if hours < 24 * 8 { return hours % 24 == 0 ? "\(hours / 24)d" : "\(hours / 24)d\(hours % 24)h" }
+        if hours < 24 * 365 * 2 { return "\(hours / 24)d" }
+        if hours < 24 * 365 * 8 { return "\(hours / 24 / 365)y\(hours / 24 % 365)d" }
+        return "\(hours / 24 / 365)y"
     }
 
     static func table(_ objects: [JSONValue], type: ResourceType, resourceVersion: String, continueToken: String?) -> JSONValue {

@@ -33,7 +33,9 @@ struct KubectlTests {
             #expect(table.status == 0, "\(table.stderr)")
             let lines = table.stdout.split(separator: "\n").map(String.init)
             #expect(lines.first?.split(separator: " ", omittingEmptySubsequences: true) == ["NAME", "SIZE", "READY", "AGE"])
-            #expect(lines.dropFirst().first?.split(separator: " ").prefix(2) == ["w1", "3"])
+            let row = lines.dropFirst().first?.split(separator: " ").map(String.init) ?? []
+            #expect(row.prefix(2) == ["w1", "3"])
+            #expect(row.last?.hasSuffix("s") == true, "AGE is a human duration: \(row)")
         }
     }
 
