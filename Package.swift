@@ -113,6 +113,7 @@ let package = Package(
             dependencies: [
                 "LocalAPIServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings),
 
@@ -127,6 +128,8 @@ let package = Package(
             dependencies: ["PetrelAPI", "KubeCore", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings),
         .testTarget(name: "KustomizeTests", dependencies: ["Kustomize", "KubeCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "LocalAPIServerTests", dependencies: ["LocalAPIServer", "KubeCore"], swiftSettings: swiftSettings),
     ]
 )
 
