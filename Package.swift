@@ -127,7 +127,9 @@ let package = Package(
             name: "PetrelAPITests",
             dependencies: ["PetrelAPI", "KubeCore", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings),
-        .testTarget(name: "KustomizeTests", dependencies: ["Kustomize", "KubeCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "KustomizeTests", dependencies: ["Kustomize", "KubeCore"], exclude: ["Fixtures"],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "LocalAPIServerTests", dependencies: ["LocalAPIServer", "KubeCore"], swiftSettings: swiftSettings),
     ]
