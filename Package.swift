@@ -130,6 +130,7 @@ let package = Package(
         .testTarget(
             name: "KustomizeTests", dependencies: ["Kustomize", "KubeCore"], exclude: ["Fixtures"],
             swiftSettings: swiftSettings),
+        .testTarget(name: "PetrelCLITests", dependencies: ["petrel"], swiftSettings: swiftSettings),
         .testTarget(
             name: "LocalAPIServerTests", dependencies: ["LocalAPIServer", "KubeCore"], swiftSettings: swiftSettings),
     ]

@@ -1,0 +1,49 @@
+import ArgumentParser
+import Foundation
+import Kustomize
+
+/// `petrel build DIR`: the same stream as `kubectl kustomize DIR`, built in-process by Petrel's engine.
+struct BuildCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "build",
+        abstract: "Build a kustomization directory and print the YAML stream, as `kubectl kustomize DIR` does.",
+        discussion: """
+            The build is confined to DIR: paths and symlinks that leave it are refused, as are remote resources, \
+            helm charts and plugins. A directory without a kustomization file is built from every YAML manifest in \
+            it, recursively (what Flux does).
+            """)
+
+    @Argument(help: "The directory to build.", completion: .directory)
+    var directory: String = "."
+
+    func run() throws {
+        let url = URL(fileURLWithPath: directory).standardizedFileURL
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw ValidationError("'\(directory)' is not a directory: pass the folder that holds kustomization.yaml")
+        }
+        let root = Self.buildRoot(for: url)
+        let relative = String(url.path.dropFirst(root.path.count)).trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+        let builder = KustomizeBuilder()
+        do {
+            let documents = try builder.build(root: root, path: relative.isEmpty ? "." : relative)
+            FileHandle.standardOutput.write(Data(builder.render(documents).utf8))
+        } catch {
+            FileHandle.standardError.write(Data("Error: \(error.message)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+
+    /// The folder a build is confined to: the enclosing Git work tree if there is one (overlays may reach
+    /// `../base` inside it, as in a Flux artifact), else the current directory if DIR is inside it, else DIR.
+    static func buildRoot(for directory: URL) -> URL {
+        var candidate = directory
+        while candidate.path != "/" {
+            if FileManager.default.fileExists(atPath: candidate.appendingPathComponent(".git").path) { return candidate }
+            candidate = candidate.deletingLastPathComponent()
+        }
+        let current = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).standardizedFileURL
+        if directory.path == current.path || directory.path.hasPrefix(current.path + "/") { return current }
+        return directory
+    }
+}

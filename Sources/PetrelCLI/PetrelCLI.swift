@@ -1,2 +1,0 @@
-/// The `PetrelCLI` module. See docs/architecture.md for what it owns.
-package enum PetrelCLIModule {}

@@ -1,0 +1,8 @@
+import PetrelCLI
+
+@main
+enum PetrelMain {
+    static func main() async {
+        await PetrelCommand.main()
+    }
+}

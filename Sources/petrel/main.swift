@@ -1,1 +1,0 @@
-print("petrel: the CLI is not implemented yet")
