@@ -106,7 +106,8 @@ struct Kustomization: Sendable {
         try Self.stringMap(object[field], file: file, field: field)
     }
 
-    static func stringMap(_ value: JSONValue?, file: String, field: String) throws(KustomizeError) -> [(String, String)] {
+    static func stringMap(_ value: JSONValue?, file: String, field: String) throws(KustomizeError) -> [(String, String)]
+    {
         guard let value, !value.isNull else { return [] }
         guard let members = value.objectValue else {
             throw .invalidField(file: file, field: field, detail: "expected a map of strings")

@@ -28,7 +28,9 @@ package enum NameReferences {
                 + containerPaths("envFrom[]/configMapRef/name")),
         Rule(
             target: "Secret", referrers: nil,
-            paths: ["volumes[]/secret/secretName", "volumes[]/projected/sources[]/secret/name", "imagePullSecrets[]/name"]
+            paths: [
+                "volumes[]/secret/secretName", "volumes[]/projected/sources[]/secret/name", "imagePullSecrets[]/name",
+            ]
                 + containerPaths("env[]/valueFrom/secretKeyRef/name") + containerPaths("envFrom[]/secretRef/name")),
         Rule(target: "ServiceAccount", referrers: nil, paths: ["serviceAccountName", "serviceAccount"]),
         Rule(target: "PersistentVolumeClaim", referrers: nil, paths: ["volumes[]/persistentVolumeClaim/claimName"]),
@@ -73,7 +75,9 @@ package enum NameReferences {
             if referrer.kind == "ValidatingWebhookConfiguration" || referrer.kind == "MutatingWebhookConfiguration" {
                 fixWebhooks(&object, referrer: referrer, in: snapshot)
             }
-            if referrer.kind == "HorizontalPodAutoscaler", let kind = object[path: ["spec", "scaleTargetRef", "kind"]]?.stringValue {
+            if referrer.kind == "HorizontalPodAutoscaler",
+                let kind = object[path: ["spec", "scaleTargetRef", "kind"]]?.stringValue
+            {
                 rewrite(&object, path: "spec/scaleTargetRef/name", target: kind, referrer: referrer, in: snapshot)
             }
             resources[index].object = object
@@ -85,14 +89,16 @@ package enum NameReferences {
     ) {
         FieldSpec(path).visit(&object) { value in
             guard let name = value?.stringValue,
-                let resolved = resolve(name, kind: target, namespace: referrer.namespace, referrer: referrer, in: resources)
+                let resolved = resolve(
+                    name, kind: target, namespace: referrer.namespace, referrer: referrer, in: resources)
             else { return }
             value = .string(resolved)
         }
     }
 
     private static func fixBinding(_ object: inout JSONValue, referrer: Resource, in resources: [Resource]) {
-        if let kind = object[path: ["roleRef", "kind"]]?.stringValue, let name = object[path: ["roleRef", "name"]]?.stringValue,
+        if let kind = object[path: ["roleRef", "kind"]]?.stringValue,
+            let name = object[path: ["roleRef", "name"]]?.stringValue,
             let resolved = resolve(name, kind: kind, namespace: referrer.namespace, referrer: referrer, in: resources)
         {
             object.set(path: ["roleRef", "name"], to: .string(resolved))
@@ -101,7 +107,9 @@ package enum NameReferences {
         for index in subjects.indices where subjects[index]["kind"]?.stringValue == "ServiceAccount" {
             guard let name = subjects[index]["name"]?.stringValue else { continue }
             let namespace = subjects[index]["namespace"]?.stringValue ?? referrer.namespace
-            if let account = candidate(name, kind: "ServiceAccount", namespace: namespace, referrer: referrer, in: resources) {
+            if let account = candidate(
+                name, kind: "ServiceAccount", namespace: namespace, referrer: referrer, in: resources)
+            {
                 subjects[index]["name"] = .string(account.name)
                 if subjects[index]["namespace"] != nil || !account.namespace.isEmpty {
                     subjects[index]["namespace"] = .string(account.namespace.isEmpty ? "default" : account.namespace)
@@ -117,7 +125,8 @@ package enum NameReferences {
         for index in hooks.indices {
             guard let name = hooks[index][path: ["clientConfig", "service", "name"]]?.stringValue else { continue }
             let namespace = hooks[index][path: ["clientConfig", "service", "namespace"]]?.stringValue ?? ""
-            guard let service = candidate(name, kind: "Service", namespace: namespace, referrer: referrer, in: resources)
+            guard
+                let service = candidate(name, kind: "Service", namespace: namespace, referrer: referrer, in: resources)
             else { continue }
             var hook = hooks[index]
             hook.set(path: ["clientConfig", "service", "name"], to: .string(service.name))

@@ -21,7 +21,8 @@ struct Patches {
     func applyStrategicMergeFiles(to resources: inout [Resource]) throws(KustomizeError) {
         for entry in try kustomization.strings("patchesStrategicMerge") {
             let isInline = entry.contains("\n") || entry.contains(": ")
-            let documents = try load(path: isInline ? nil : entry, inline: isInline ? entry : nil, field: "patchesStrategicMerge")
+            let documents = try load(
+                path: isInline ? nil : entry, inline: isInline ? entry : nil, field: "patchesStrategicMerge")
             for patch in documents { try applyStrategicMerge(patch, selector: nil, to: &resources) }
         }
     }
@@ -77,8 +78,10 @@ struct Patches {
         if let selector {
             indices = resources.indices.filter { selector.matches(resources[$0]) }
         } else {
-            guard let kind = patch["kind"]?.stringValue, let name = patch[path: ["metadata", "name"]]?.stringValue else {
-                throw .invalidField(file: file, field: "patches", detail: "a patch without target needs kind and metadata.name")
+            guard let kind = patch["kind"]?.stringValue, let name = patch[path: ["metadata", "name"]]?.stringValue
+            else {
+                throw .invalidField(
+                    file: file, field: "patches", detail: "a patch without target needs kind and metadata.name")
             }
             let group = GroupVersionKind(apiVersion: patch["apiVersion"]?.stringValue ?? "", kind: kind).group
             let namespace = patch[path: ["metadata", "namespace"]]?.stringValue

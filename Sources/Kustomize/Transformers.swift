@@ -64,7 +64,11 @@ struct Transformers {
         let common = try kustomization.stringMap("commonLabels")
         if !common.isEmpty {
             groups.append(
-                (common, DefaultFieldSpecs.metadataLabels + DefaultFieldSpecs.selectorLabels + DefaultFieldSpecs.templateLabels))
+                (
+                    common,
+                    DefaultFieldSpecs.metadataLabels + DefaultFieldSpecs.selectorLabels
+                        + DefaultFieldSpecs.templateLabels
+                ))
         }
         for entry in try kustomization.objects("labels") {
             let pairs = try Kustomization.stringMap(entry["pairs"], file: file, field: "labels.pairs")
@@ -114,7 +118,8 @@ struct Transformers {
     private func applyReplicas(to resources: inout [Resource]) throws(KustomizeError) {
         for entry in try kustomization.objects("replicas") {
             guard let name = entry["name"]?.stringValue, let count = entry["count"]?.integerValue else {
-                throw .invalidField(file: kustomization.file, field: "replicas", detail: "each entry needs name and count")
+                throw .invalidField(
+                    file: kustomization.file, field: "replicas", detail: "each entry needs name and count")
             }
             for index in resources.indices where resources[index].allNames.contains(name) {
                 guard Self.scalable.contains(resources[index].kind) else { continue }

@@ -24,7 +24,9 @@ public enum YAMLWriter {
 
     private static func pad(_ count: Int) -> String { String(repeating: " ", count: count) }
 
-    private static func writeObject(_ object: JSONObject, indent: Int, into out: inout String, firstInline: Bool = false) {
+    private static func writeObject(
+        _ object: JSONObject, indent: Int, into out: inout String, firstInline: Bool = false
+    ) {
         var first = firstInline
         for key in object.keys.sorted() {
             guard let value = object[key] else { continue }
@@ -124,7 +126,8 @@ public enum YAMLWriter {
         for (index, character) in characters.enumerated() {
             if character == " " {
                 let next = index + 1 < characters.count ? characters[index + 1] : nil
-                let atEdge = index == 0 || index == characters.count - 1 || (first == "'" && index == characters.count - 2)
+                let atEdge =
+                    index == 0 || index == characters.count - 1 || (first == "'" && index == characters.count - 2)
                 if !previousSpace && column > bestWidth && next != " " && next != nil && !atEdge {
                     out.append("\n")
                     out.append(contentsOf: String(repeating: " ", count: indent).unicodeScalars)
@@ -182,7 +185,9 @@ public enum YAMLWriter {
         }
         if last == " " || last == "\t" || last == ":" { return true }
         if text.contains(": ") || text.contains(" #") || text.contains("\t") { return true }
-        if text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f || $0 == "\u{FEFF}" }) { return true }
+        if text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f || $0 == "\u{FEFF}" }) {
+            return true
+        }
         return looksNumeric(text)
     }
 
