@@ -108,7 +108,8 @@ public enum YAMLWriter {
             let lines = body.split(separator: "\n", omittingEmptySubsequences: false).map { line in
                 line.isEmpty ? "" : pad(indent) + line
             }
-            return "|" + chomp + "\n" + lines.joined(separator: "\n")
+            let indicator = text.first == " " || text.first == "\n" ? "2" : ""
+            return "|" + indicator + chomp + "\n" + lines.joined(separator: "\n")
         }
         return fold(quoteIfNeeded(text), indent: indent, column: column)
     }
@@ -118,7 +119,7 @@ public enum YAMLWriter {
 
     /// Breaks a plain or single-quoted scalar at single spaces once the line is past `bestWidth`, as go-yaml does.
     static func fold(_ scalar: String, indent: Int, column start: Int) -> String {
-        guard let first = scalar.unicodeScalars.first, first != "\"" else { return scalar }
+        guard let first = scalar.unicodeScalars.first else { return scalar }
         let characters = Array(scalar.unicodeScalars)
         var out = String.UnicodeScalarView()
         var column = start
@@ -147,7 +148,7 @@ public enum YAMLWriter {
     }
 
     private static func literalBlockAllowed(_ text: String) -> Bool {
-        guard let first = text.first, first != " ", first != "\n" else { return false }
+        guard text.first != nil else { return false }
         return !text.unicodeScalars.contains { ($0.value < 0x20 && $0 != "\n") || $0.value == 0x7f || $0 == "\u{FEFF}" }
             && !text.contains(" \n") && !text.hasSuffix(" ")
     }
