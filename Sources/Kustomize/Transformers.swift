@@ -12,6 +12,7 @@ struct Transformers {
         try patches.applyPatches(to: &resources)
         if let namespace = kustomization.string("namespace"), !namespace.isEmpty {
             applyNamespace(namespace, to: &resources)
+            try Self.checkUnique(resources, field: "namespace", file: kustomization.file)
         }
         applyPrefixSuffix(
             prefix: kustomization.string("namePrefix") ?? "", suffix: kustomization.string("nameSuffix") ?? "",
@@ -43,6 +44,18 @@ struct Transformers {
                     }
                 }
                 resources[index].object.set(path: ["subjects"], to: .array(subjects))
+            }
+        }
+    }
+
+    /// Refuses two resources that a transformer gave the same id.
+    static func checkUnique(_ resources: [Resource], field: String, file: String) throws(KustomizeError) {
+        var seen = Set<String>()
+        for resource in resources {
+            let key = "\(resource.gvk.group)|\(resource.kind)|\(resource.effectiveNamespace)|\(resource.name)"
+            if !seen.insert(key).inserted {
+                throw .invalidField(
+                    file: file, field: field, detail: "the transformation gives two resources the id \(resource.id)")
             }
         }
     }
