@@ -39,7 +39,9 @@ struct Patches {
                 try applyJSONPatch(operations, selector: Selector(target), to: &resources)
             } else {
                 for patch in documents {
-                    try applyStrategicMerge(patch, selector: target.map(Selector.init), to: &resources)
+                    try applyStrategicMerge(
+                        patch, selector: target.map(Selector.init),
+                        allowNameChange: entry[path: ["options", "allowNameChange"]]?.boolValue ?? false, to: &resources)
                 }
             }
         }
@@ -71,7 +73,9 @@ struct Patches {
         if !matched { _ = 0 }
     }
 
-    private func applyStrategicMerge(_ patch: JSONValue, selector: Selector?, to resources: inout [Resource])
+    private func applyStrategicMerge(
+        _ patch: JSONValue, selector: Selector?, allowNameChange: Bool = false, to resources: inout [Resource]
+    )
         throws(KustomizeError)
     {
         var indices: [Int] = []
@@ -101,8 +105,11 @@ struct Patches {
         var removed: [Int] = []
         for index in indices {
             var effective = patch
+            let oldName = resources[index].name
             if effective.objectValue != nil, effective["metadata"] != nil {
-                effective.set(path: ["metadata", "name"], to: .string(resources[index].name))
+                if !allowNameChange || effective[path: ["metadata", "name"]] == nil {
+                    effective.set(path: ["metadata", "name"], to: .string(oldName))
+                }
                 if !resources[index].namespace.isEmpty {
                     effective.set(path: ["metadata", "namespace"], to: .string(resources[index].namespace))
                 }
@@ -111,6 +118,7 @@ struct Patches {
                 resources[index].object, effective, schema: StrategicMerge.isBuiltIn(group: resources[index].gvk.group))
             {
                 resources[index].object = merged
+                if resources[index].name != oldName { resources[index].previousNames.append(oldName) }
             } else {
                 removed.append(index)
             }
