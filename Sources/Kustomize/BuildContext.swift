@@ -113,8 +113,9 @@ struct BuildContext {
 
     /// Appends resources, refusing duplicate ids.
     static func append(_ new: [Resource], to resources: inout [Resource]) throws(KustomizeError) {
+        var seen = Set(resources.map(\.identityKey))
         for resource in new {
-            if resources.contains(where: { $0.sameId(as: resource) }) {
+            guard seen.insert(resource.identityKey).inserted else {
                 throw .duplicateResource(id: resource.id, file: resource.file)
             }
             resources.append(resource)

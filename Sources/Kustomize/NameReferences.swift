@@ -53,9 +53,14 @@ package enum NameReferences {
 
     /// Rewrites every reference in `resources` to the current names of the objects they name.
     static func fix(_ resources: inout [Resource]) {
-        let snapshot = resources
+        var snapshot: [String: [String: [Resource]]] = [:]
+        for resource in resources {
+            for name in Set(resource.allNames) {
+                snapshot[resource.kind, default: [:]][name, default: []].append(resource)
+            }
+        }
         for index in resources.indices {
-            let referrer = snapshot[index]
+            let referrer = resources[index]
             var object = referrer.object
             if let root = podSpecRoots[referrer.kind] {
                 for rule in podSpecRules {
@@ -85,7 +90,8 @@ package enum NameReferences {
     }
 
     private static func rewrite(
-        _ object: inout JSONValue, path: String, target: String, referrer: Resource, in resources: [Resource]
+        _ object: inout JSONValue, path: String, target: String, referrer: Resource,
+        in resources: [String: [String: [Resource]]]
     ) {
         FieldSpec(path).visit(&object) { value in
             guard let name = value?.stringValue,
@@ -96,7 +102,9 @@ package enum NameReferences {
         }
     }
 
-    private static func fixBinding(_ object: inout JSONValue, referrer: Resource, in resources: [Resource]) {
+    private static func fixBinding(
+        _ object: inout JSONValue, referrer: Resource, in resources: [String: [String: [Resource]]]
+    ) {
         if let kind = object[path: ["roleRef", "kind"]]?.stringValue,
             let name = object[path: ["roleRef", "name"]]?.stringValue,
             let resolved = resolve(name, kind: kind, namespace: referrer.namespace, referrer: referrer, in: resources)
@@ -120,7 +128,9 @@ package enum NameReferences {
     }
 
     /// Webhook services are named with their namespace beside them; follow both.
-    private static func fixWebhooks(_ object: inout JSONValue, referrer: Resource, in resources: [Resource]) {
+    private static func fixWebhooks(
+        _ object: inout JSONValue, referrer: Resource, in resources: [String: [String: [Resource]]]
+    ) {
         guard var hooks = object["webhooks"]?.arrayValue else { return }
         for index in hooks.indices {
             guard let name = hooks[index][path: ["clientConfig", "service", "name"]]?.stringValue else { continue }
@@ -137,7 +147,10 @@ package enum NameReferences {
     }
 
     /// The current name of the `kind` object once named `name`, or `nil` to leave the field alone.
-    static func resolve(_ name: String, kind: String, namespace: String, referrer: Resource, in resources: [Resource])
+    static func resolve(
+        _ name: String, kind: String, namespace: String, referrer: Resource,
+        in resources: [String: [String: [Resource]]]
+    )
         -> String?
     {
         guard let found = candidate(name, kind: kind, namespace: namespace, referrer: referrer, in: resources),
@@ -147,10 +160,13 @@ package enum NameReferences {
     }
 
     /// The object of `kind` that a reference by `name` from `namespace` denotes, if it is in the build.
-    static func candidate(_ name: String, kind: String, namespace: String, referrer: Resource, in resources: [Resource])
+    static func candidate(
+        _ name: String, kind: String, namespace: String, referrer: Resource,
+        in resources: [String: [String: [Resource]]]
+    )
         -> Resource?
     {
-        let sameKind = resources.filter { $0.kind == kind }
+        let sameKind = resources[kind]?[name] ?? []
         let clusterScoped = ClusterScope.isClusterScoped(kind)
         let wanted = namespace == "default" ? "" : namespace
         func inScope(_ candidate: Resource) -> Bool {

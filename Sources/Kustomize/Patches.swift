@@ -41,7 +41,8 @@ struct Patches {
                 for patch in documents {
                     try applyStrategicMerge(
                         patch, selector: target.map(Selector.init),
-                        allowNameChange: entry[path: ["options", "allowNameChange"]]?.boolValue ?? false, to: &resources)
+                        allowNameChange: entry[path: ["options", "allowNameChange"]]?.boolValue ?? false, to: &resources
+                    )
                 }
             }
         }

@@ -38,6 +38,9 @@ struct Resource: Sendable {
         return "\(kind).\(gvk.version).\(group)/\(name)\(ns)"
     }
 
+    /// The id ignoring version, as kustomize compares ids for duplicates.
+    var identityKey: String { "\(gvk.group)|\(kind)|\(effectiveNamespace)|\(name)" }
+
     /// Whether the id ignoring version matches another resource (kustomize's duplicate rule uses group and kind).
     func sameId(as other: Resource) -> Bool {
         gvk.group == other.gvk.group && kind == other.kind && name == other.name
