@@ -118,7 +118,9 @@ let package = Package(
 
         // Tests mirror the targets
         .testTarget(name: "KubeCoreTests", dependencies: ["KubeCore"], swiftSettings: swiftSettings),
-        .testTarget(name: "KustomizeTests", dependencies: ["Kustomize", "KubeCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "KustomizeTests", dependencies: ["Kustomize", "KubeCore"], exclude: ["Fixtures", "Refusals"],
+            swiftSettings: swiftSettings),
     ]
 )
 

@@ -62,16 +62,13 @@ struct Patches {
     private func applyJSONPatch(_ operations: [JSONValue], selector: Selector, to resources: inout [Resource])
         throws(KustomizeError)
     {
-        var matched = false
         for index in resources.indices where selector.matches(resources[index]) {
-            matched = true
             do {
                 resources[index].object = try JSONPatch.apply(operations, to: resources[index].object)
             } catch {
                 throw .patchFailed(file: file, detail: "\(resources[index].id): \(error.message)")
             }
         }
-        if !matched { _ = 0 }
     }
 
     private func applyStrategicMerge(
