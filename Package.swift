@@ -128,7 +128,7 @@ let package = Package(
             dependencies: ["PetrelAPI", "KubeCore", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings),
         .testTarget(
-            name: "KustomizeTests", dependencies: ["Kustomize", "KubeCore"], exclude: ["Fixtures"],
+            name: "KustomizeTests", dependencies: ["Kustomize", "KubeCore"], exclude: ["Fixtures", "Refusals"],
             swiftSettings: swiftSettings),
         .testTarget(name: "PetrelCLITests", dependencies: ["petrel"], swiftSettings: swiftSettings),
         .testTarget(

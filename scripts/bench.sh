@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
-# `make bench`: Petrel's benchmarks. They live in Benchmarks/ (a sibling package), so `make test` never builds them.
+# `make bench`: Petrel's benchmarks, never part of `make test`. Builds release binaries first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ ! -f Benchmarks/Package.swift ]; then
-    echo "bench: no benchmarks yet"; exit 0
-fi
-cd Benchmarks
-swift run -c release petrel-bench "$@"
+swift build -c release --product petrel >/dev/null
+RUNS=${RUNS:-15}
+echo "== petrel build vs kubectl kustomize (whole process, median of $RUNS runs, one run side by side)"
+python3 Benchmarks/kustomize_bench.py .build/release/petrel "$RUNS"

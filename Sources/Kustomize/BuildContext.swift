@@ -48,7 +48,8 @@ struct BuildContext {
             let path = try loader.resolve(entry, from: directory)
             guard loader.isDirectory(path), let file = loader.kustomizationFile(in: path) else {
                 throw .invalidField(
-                    file: kustomization.file, field: "components", detail: "'\(entry)' is not a directory with a kustomization")
+                    file: kustomization.file, field: "components",
+                    detail: "'\(entry)' is not a directory with a kustomization")
             }
             if stack.contains(path) { throw .cycle(path: loader.relative(path)) }
             let component = try Kustomization.load(file, loader: loader)
@@ -89,7 +90,9 @@ struct BuildContext {
             guard document.objectValue != nil else {
                 throw .invalidField(file: file, field: "(document)", detail: "a manifest must be a mapping")
             }
-            if let kind = document["kind"]?.stringValue, kind.hasSuffix("List"), let items = document["items"]?.arrayValue {
+            if let kind = document["kind"]?.stringValue, kind.hasSuffix("List"),
+                let items = document["items"]?.arrayValue
+            {
                 for item in items { result.append(try Self.validated(item, file: file)) }
             } else {
                 result.append(try Self.validated(document, file: file))
@@ -110,8 +113,9 @@ struct BuildContext {
 
     /// Appends resources, refusing duplicate ids.
     static func append(_ new: [Resource], to resources: inout [Resource]) throws(KustomizeError) {
+        var seen = Set(resources.map(\.identityKey))
         for resource in new {
-            if resources.contains(where: { $0.sameId(as: resource) }) {
+            guard seen.insert(resource.identityKey).inserted else {
                 throw .duplicateResource(id: resource.id, file: resource.file)
             }
             resources.append(resource)

@@ -76,20 +76,22 @@ enum DefaultFieldSpecs {
     static let workloads = ["Deployment", "ReplicaSet", "DaemonSet", "StatefulSet", "Job", "ReplicationController"]
 
     /// Labels: metadata, selectors and pod templates (commonLabels, labels with includeSelectors).
-    static let selectorLabels: [FieldSpec] = [
-        FieldSpec("spec/selector", kind: "Service", group: "", create: true),
-        FieldSpec("spec/selector", kind: "ReplicationController", group: "", create: true),
-        FieldSpec("spec/selector/matchLabels", kind: "Deployment", create: true),
-        FieldSpec("spec/selector/matchLabels", kind: "ReplicaSet", create: true),
-        FieldSpec("spec/selector/matchLabels", kind: "DaemonSet", create: true),
-        FieldSpec("spec/selector/matchLabels", kind: "StatefulSet", group: "apps", create: true),
-        FieldSpec("spec/selector/matchLabels", kind: "Job", group: "batch", create: false),
-        FieldSpec("spec/jobTemplate/spec/selector/matchLabels", kind: "CronJob", group: "batch", create: false),
-        FieldSpec("spec/selector/matchLabels", kind: "PodDisruptionBudget", group: "policy", create: false),
-        FieldSpec("spec/podSelector/matchLabels", kind: "NetworkPolicy", group: "networking.k8s.io", create: false),
-        FieldSpec("spec/ingress[]/from[]/podSelector/matchLabels", kind: "NetworkPolicy", group: "networking.k8s.io"),
-        FieldSpec("spec/egress[]/to[]/podSelector/matchLabels", kind: "NetworkPolicy", group: "networking.k8s.io"),
-    ] + affinity
+    static let selectorLabels: [FieldSpec] =
+        [
+            FieldSpec("spec/selector", kind: "Service", group: "", create: true),
+            FieldSpec("spec/selector", kind: "ReplicationController", group: "", create: true),
+            FieldSpec("spec/selector/matchLabels", kind: "Deployment", create: true),
+            FieldSpec("spec/selector/matchLabels", kind: "ReplicaSet", create: true),
+            FieldSpec("spec/selector/matchLabels", kind: "DaemonSet", create: true),
+            FieldSpec("spec/selector/matchLabels", kind: "StatefulSet", group: "apps", create: true),
+            FieldSpec("spec/selector/matchLabels", kind: "Job", group: "batch", create: false),
+            FieldSpec("spec/jobTemplate/spec/selector/matchLabels", kind: "CronJob", group: "batch", create: false),
+            FieldSpec("spec/selector/matchLabels", kind: "PodDisruptionBudget", group: "policy", create: false),
+            FieldSpec("spec/podSelector/matchLabels", kind: "NetworkPolicy", group: "networking.k8s.io", create: false),
+            FieldSpec(
+                "spec/ingress[]/from[]/podSelector/matchLabels", kind: "NetworkPolicy", group: "networking.k8s.io"),
+            FieldSpec("spec/egress[]/to[]/podSelector/matchLabels", kind: "NetworkPolicy", group: "networking.k8s.io"),
+        ] + affinity
     static let affinity: [FieldSpec] = ["Deployment", "StatefulSet"].flatMap { kind in
         [
             "spec/template/spec/affinity/podAffinity/preferredDuringSchedulingIgnoredDuringExecution[]/podAffinityTerm/labelSelector/matchLabels",

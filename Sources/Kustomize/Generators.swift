@@ -32,13 +32,16 @@ struct Generators {
         try collectEntries(spec, field: field, into: &entries)
         var metadata = JSONObject()
         metadata["name"] = .string(name)
-        if let namespace = spec["namespace"]?.stringValue, !namespace.isEmpty { metadata["namespace"] = .string(namespace) }
+        if let namespace = spec["namespace"]?.stringValue, !namespace.isEmpty {
+            metadata["namespace"] = .string(namespace)
+        }
         let options = spec["options"]
         var labels = try Kustomization.stringMap(global?["labels"], file: file, field: "generatorOptions.labels")
         labels += try Kustomization.stringMap(options?["labels"], file: file, field: "\(field).options.labels")
         var annotations = try Kustomization.stringMap(
             global?["annotations"], file: file, field: "generatorOptions.annotations")
-        annotations += try Kustomization.stringMap(options?["annotations"], file: file, field: "\(field).options.annotations")
+        annotations += try Kustomization.stringMap(
+            options?["annotations"], file: file, field: "\(field).options.annotations")
         if !labels.isEmpty { metadata["labels"] = .object(JSONObject(labels.map { ($0.0, JSONValue.string($0.1)) })) }
         if !annotations.isEmpty {
             metadata["annotations"] = .object(JSONObject(annotations.map { ($0.0, JSONValue.string($0.1)) }))
@@ -84,7 +87,8 @@ struct Generators {
             guard let index = match else {
                 throw .invalidField(
                     file: kustomization.file, field: field,
-                    detail: "behavior '\(behavior)' for '\(generated.name)' but no existing \(generated.kind) of that name")
+                    detail:
+                        "behavior '\(behavior)' for '\(generated.name)' but no existing \(generated.kind) of that name")
             }
             var target = resources[index].object
             for key in ["labels", "annotations"] {

@@ -17,7 +17,9 @@ enum Images {
             }
             let tag = entry["newTag"].map(ContentHash.scalarText)
             overrides.append(
-                Override(name: name, newName: entry["newName"]?.stringValue, newTag: tag, digest: entry["digest"]?.stringValue))
+                Override(
+                    name: name, newName: entry["newName"]?.stringValue, newTag: tag,
+                    digest: entry["digest"]?.stringValue))
         }
         guard !overrides.isEmpty else { return }
         for index in resources.indices {
@@ -30,7 +32,9 @@ enum Images {
         case .object(var object):
             for key in object.keys {
                 guard var child = object[key] else { continue }
-                if key == "containers" || key == "initContainers" || key == "ephemeralContainers", var items = child.arrayValue {
+                if key == "containers" || key == "initContainers" || key == "ephemeralContainers",
+                    var items = child.arrayValue
+                {
                     for i in items.indices {
                         if let image = items[i]["image"]?.stringValue, let updated = rewrite(image, overrides) {
                             items[i]["image"] = .string(updated)

@@ -68,7 +68,9 @@ package enum JSONPatch {
         }
     }
 
-    private static func insert(_ new: JSONValue, at tokens: ArraySlice<String>, in value: inout JSONValue, replace: Bool)
+    private static func insert(
+        _ new: JSONValue, at tokens: ArraySlice<String>, in value: inout JSONValue, replace: Bool
+    )
         throws(PatchError)
     {
         guard let head = tokens.first else {
@@ -107,7 +109,8 @@ package enum JSONPatch {
         }
     }
 
-    private static func remove(at tokens: ArraySlice<String>, in value: inout JSONValue) throws(PatchError) -> JSONValue {
+    private static func remove(at tokens: ArraySlice<String>, in value: inout JSONValue) throws(PatchError) -> JSONValue
+    {
         guard let head = tokens.first else { throw PatchError("cannot remove the whole document") }
         let rest = tokens.dropFirst()
         switch value {

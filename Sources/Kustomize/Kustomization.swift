@@ -106,11 +106,20 @@ struct Kustomization: Sendable {
         try Self.stringMap(object[field], file: file, field: field)
     }
 
-    static func stringMap(_ value: JSONValue?, file: String, field: String) throws(KustomizeError) -> [(String, String)] {
+    static func stringMap(_ value: JSONValue?, file: String, field: String) throws(KustomizeError) -> [(String, String)]
+    {
         guard let value, !value.isNull else { return [] }
         guard let members = value.objectValue else {
             throw .invalidField(file: file, field: field, detail: "expected a map of strings")
         }
-        return members.map { ($0.key, ContentHash.scalarText($0.value)) }
+        var pairs: [(String, String)] = []
+        for (key, member) in members {
+            guard let text = member.stringValue else {
+                throw .invalidField(
+                    file: file, field: "\(field).\(key)", detail: "expected a string value; quote it, e.g. \"1\"")
+            }
+            pairs.append((key, text))
+        }
+        return pairs
     }
 }

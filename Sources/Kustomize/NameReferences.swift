@@ -28,7 +28,9 @@ package enum NameReferences {
                 + containerPaths("envFrom[]/configMapRef/name")),
         Rule(
             target: "Secret", referrers: nil,
-            paths: ["volumes[]/secret/secretName", "volumes[]/projected/sources[]/secret/name", "imagePullSecrets[]/name"]
+            paths: [
+                "volumes[]/secret/secretName", "volumes[]/projected/sources[]/secret/name", "imagePullSecrets[]/name",
+            ]
                 + containerPaths("env[]/valueFrom/secretKeyRef/name") + containerPaths("envFrom[]/secretRef/name")),
         Rule(target: "ServiceAccount", referrers: nil, paths: ["serviceAccountName", "serviceAccount"]),
         Rule(target: "PersistentVolumeClaim", referrers: nil, paths: ["volumes[]/persistentVolumeClaim/claimName"]),
@@ -51,9 +53,14 @@ package enum NameReferences {
 
     /// Rewrites every reference in `resources` to the current names of the objects they name.
     static func fix(_ resources: inout [Resource]) {
-        let snapshot = resources
+        var snapshot: [String: [String: [Resource]]] = [:]
+        for resource in resources {
+            for name in Set(resource.allNames) {
+                snapshot[resource.kind, default: [:]][name, default: []].append(resource)
+            }
+        }
         for index in resources.indices {
-            let referrer = snapshot[index]
+            let referrer = resources[index]
             var object = referrer.object
             if let root = podSpecRoots[referrer.kind] {
                 for rule in podSpecRules {
@@ -73,7 +80,9 @@ package enum NameReferences {
             if referrer.kind == "ValidatingWebhookConfiguration" || referrer.kind == "MutatingWebhookConfiguration" {
                 fixWebhooks(&object, referrer: referrer, in: snapshot)
             }
-            if referrer.kind == "HorizontalPodAutoscaler", let kind = object[path: ["spec", "scaleTargetRef", "kind"]]?.stringValue {
+            if referrer.kind == "HorizontalPodAutoscaler",
+                let kind = object[path: ["spec", "scaleTargetRef", "kind"]]?.stringValue
+            {
                 rewrite(&object, path: "spec/scaleTargetRef/name", target: kind, referrer: referrer, in: snapshot)
             }
             resources[index].object = object
@@ -81,18 +90,23 @@ package enum NameReferences {
     }
 
     private static func rewrite(
-        _ object: inout JSONValue, path: String, target: String, referrer: Resource, in resources: [Resource]
+        _ object: inout JSONValue, path: String, target: String, referrer: Resource,
+        in resources: [String: [String: [Resource]]]
     ) {
         FieldSpec(path).visit(&object) { value in
             guard let name = value?.stringValue,
-                let resolved = resolve(name, kind: target, namespace: referrer.namespace, referrer: referrer, in: resources)
+                let resolved = resolve(
+                    name, kind: target, namespace: referrer.namespace, referrer: referrer, in: resources)
             else { return }
             value = .string(resolved)
         }
     }
 
-    private static func fixBinding(_ object: inout JSONValue, referrer: Resource, in resources: [Resource]) {
-        if let kind = object[path: ["roleRef", "kind"]]?.stringValue, let name = object[path: ["roleRef", "name"]]?.stringValue,
+    private static func fixBinding(
+        _ object: inout JSONValue, referrer: Resource, in resources: [String: [String: [Resource]]]
+    ) {
+        if let kind = object[path: ["roleRef", "kind"]]?.stringValue,
+            let name = object[path: ["roleRef", "name"]]?.stringValue,
             let resolved = resolve(name, kind: kind, namespace: referrer.namespace, referrer: referrer, in: resources)
         {
             object.set(path: ["roleRef", "name"], to: .string(resolved))
@@ -101,7 +115,9 @@ package enum NameReferences {
         for index in subjects.indices where subjects[index]["kind"]?.stringValue == "ServiceAccount" {
             guard let name = subjects[index]["name"]?.stringValue else { continue }
             let namespace = subjects[index]["namespace"]?.stringValue ?? referrer.namespace
-            if let account = candidate(name, kind: "ServiceAccount", namespace: namespace, referrer: referrer, in: resources) {
+            if let account = candidate(
+                name, kind: "ServiceAccount", namespace: namespace, referrer: referrer, in: resources)
+            {
                 subjects[index]["name"] = .string(account.name)
                 if subjects[index]["namespace"] != nil || !account.namespace.isEmpty {
                     subjects[index]["namespace"] = .string(account.namespace.isEmpty ? "default" : account.namespace)
@@ -112,12 +128,15 @@ package enum NameReferences {
     }
 
     /// Webhook services are named with their namespace beside them; follow both.
-    private static func fixWebhooks(_ object: inout JSONValue, referrer: Resource, in resources: [Resource]) {
+    private static func fixWebhooks(
+        _ object: inout JSONValue, referrer: Resource, in resources: [String: [String: [Resource]]]
+    ) {
         guard var hooks = object["webhooks"]?.arrayValue else { return }
         for index in hooks.indices {
             guard let name = hooks[index][path: ["clientConfig", "service", "name"]]?.stringValue else { continue }
             let namespace = hooks[index][path: ["clientConfig", "service", "namespace"]]?.stringValue ?? ""
-            guard let service = candidate(name, kind: "Service", namespace: namespace, referrer: referrer, in: resources)
+            guard
+                let service = candidate(name, kind: "Service", namespace: namespace, referrer: referrer, in: resources)
             else { continue }
             var hook = hooks[index]
             hook.set(path: ["clientConfig", "service", "name"], to: .string(service.name))
@@ -128,7 +147,10 @@ package enum NameReferences {
     }
 
     /// The current name of the `kind` object once named `name`, or `nil` to leave the field alone.
-    static func resolve(_ name: String, kind: String, namespace: String, referrer: Resource, in resources: [Resource])
+    static func resolve(
+        _ name: String, kind: String, namespace: String, referrer: Resource,
+        in resources: [String: [String: [Resource]]]
+    )
         -> String?
     {
         guard let found = candidate(name, kind: kind, namespace: namespace, referrer: referrer, in: resources),
@@ -138,10 +160,13 @@ package enum NameReferences {
     }
 
     /// The object of `kind` that a reference by `name` from `namespace` denotes, if it is in the build.
-    static func candidate(_ name: String, kind: String, namespace: String, referrer: Resource, in resources: [Resource])
+    static func candidate(
+        _ name: String, kind: String, namespace: String, referrer: Resource,
+        in resources: [String: [String: [Resource]]]
+    )
         -> Resource?
     {
-        let sameKind = resources.filter { $0.kind == kind }
+        let sameKind = resources[kind]?[name] ?? []
         let clusterScoped = ClusterScope.isClusterScoped(kind)
         let wanted = namespace == "default" ? "" : namespace
         func inScope(_ candidate: Resource) -> Bool {

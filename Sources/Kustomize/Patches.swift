@@ -21,7 +21,8 @@ struct Patches {
     func applyStrategicMergeFiles(to resources: inout [Resource]) throws(KustomizeError) {
         for entry in try kustomization.strings("patchesStrategicMerge") {
             let isInline = entry.contains("\n") || entry.contains(": ")
-            let documents = try load(path: isInline ? nil : entry, inline: isInline ? entry : nil, field: "patchesStrategicMerge")
+            let documents = try load(
+                path: isInline ? nil : entry, inline: isInline ? entry : nil, field: "patchesStrategicMerge")
             for patch in documents { try applyStrategicMerge(patch, selector: nil, to: &resources) }
         }
     }
@@ -38,7 +39,10 @@ struct Patches {
                 try applyJSONPatch(operations, selector: Selector(target), to: &resources)
             } else {
                 for patch in documents {
-                    try applyStrategicMerge(patch, selector: target.map(Selector.init), to: &resources)
+                    try applyStrategicMerge(
+                        patch, selector: target.map(Selector.init),
+                        allowNameChange: entry[path: ["options", "allowNameChange"]]?.boolValue ?? false, to: &resources
+                    )
                 }
             }
         }
@@ -58,27 +62,28 @@ struct Patches {
     private func applyJSONPatch(_ operations: [JSONValue], selector: Selector, to resources: inout [Resource])
         throws(KustomizeError)
     {
-        var matched = false
         for index in resources.indices where selector.matches(resources[index]) {
-            matched = true
             do {
                 resources[index].object = try JSONPatch.apply(operations, to: resources[index].object)
             } catch {
                 throw .patchFailed(file: file, detail: "\(resources[index].id): \(error.message)")
             }
         }
-        if !matched { _ = 0 }
     }
 
-    private func applyStrategicMerge(_ patch: JSONValue, selector: Selector?, to resources: inout [Resource])
+    private func applyStrategicMerge(
+        _ patch: JSONValue, selector: Selector?, allowNameChange: Bool = false, to resources: inout [Resource]
+    )
         throws(KustomizeError)
     {
         var indices: [Int] = []
         if let selector {
             indices = resources.indices.filter { selector.matches(resources[$0]) }
         } else {
-            guard let kind = patch["kind"]?.stringValue, let name = patch[path: ["metadata", "name"]]?.stringValue else {
-                throw .invalidField(file: file, field: "patches", detail: "a patch without target needs kind and metadata.name")
+            guard let kind = patch["kind"]?.stringValue, let name = patch[path: ["metadata", "name"]]?.stringValue
+            else {
+                throw .invalidField(
+                    file: file, field: "patches", detail: "a patch without target needs kind and metadata.name")
             }
             let group = GroupVersionKind(apiVersion: patch["apiVersion"]?.stringValue ?? "", kind: kind).group
             let namespace = patch[path: ["metadata", "namespace"]]?.stringValue
@@ -98,8 +103,11 @@ struct Patches {
         var removed: [Int] = []
         for index in indices {
             var effective = patch
+            let oldName = resources[index].name
             if effective.objectValue != nil, effective["metadata"] != nil {
-                effective.set(path: ["metadata", "name"], to: .string(resources[index].name))
+                if !allowNameChange || effective[path: ["metadata", "name"]] == nil {
+                    effective.set(path: ["metadata", "name"], to: .string(oldName))
+                }
                 if !resources[index].namespace.isEmpty {
                     effective.set(path: ["metadata", "namespace"], to: .string(resources[index].namespace))
                 }
@@ -108,6 +116,7 @@ struct Patches {
                 resources[index].object, effective, schema: StrategicMerge.isBuiltIn(group: resources[index].gvk.group))
             {
                 resources[index].object = merged
+                if resources[index].name != oldName { resources[index].previousNames.append(oldName) }
             } else {
                 removed.append(index)
             }

@@ -103,7 +103,8 @@ enum FieldPath {
                 guard let index = matchingIndices(segment, items).first else { return nil }
                 current = items[index]
             } else {
-                let key = segment.hasPrefix("[") && segment.hasSuffix("]") ? String(segment.dropFirst().dropLast()) : segment
+                let key =
+                    segment.hasPrefix("[") && segment.hasSuffix("]") ? String(segment.dropFirst().dropLast()) : segment
                 guard let next = current[key] else { return nil }
                 current = next
             }
@@ -114,7 +115,8 @@ enum FieldPath {
     private static func matchingIndices(_ segment: String, _ items: [JSONValue]) -> [Int] {
         if segment == "*" { return Array(items.indices) }
         if let index = Int(segment) { return items.indices.contains(index) ? [index] : [] }
-        let inner = segment.hasPrefix("[") && segment.hasSuffix("]") ? segment.dropFirst().dropLast() : Substring(segment)
+        let inner =
+            segment.hasPrefix("[") && segment.hasSuffix("]") ? segment.dropFirst().dropLast() : Substring(segment)
         guard let equals = inner.firstIndex(of: "=") else { return [] }
         let key = String(inner[..<equals])
         let expected = String(inner[inner.index(after: equals)...])

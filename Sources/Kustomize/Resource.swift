@@ -38,11 +38,8 @@ struct Resource: Sendable {
         return "\(kind).\(gvk.version).\(group)/\(name)\(ns)"
     }
 
-    /// Whether the id ignoring version matches another resource (kustomize's duplicate rule uses group and kind).
-    func sameId(as other: Resource) -> Bool {
-        gvk.group == other.gvk.group && kind == other.kind && name == other.name
-            && effectiveNamespace == other.effectiveNamespace
-    }
+    /// The id ignoring version, as kustomize compares ids for duplicates.
+    var identityKey: String { "\(gvk.group)|\(kind)|\(effectiveNamespace)|\(name)" }
 
     var effectiveNamespace: String {
         ClusterScope.isClusterScoped(kind) ? "" : (namespace == "default" ? "" : namespace)

@@ -62,8 +62,11 @@ struct Selector {
                     .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
                 let isIn = text[range].contains(" in ")
                 let current = value(key)
-                if isIn { if current == nil || !set.contains(current ?? "") { return false } }
-                else if let current, set.contains(current) { return false }
+                if isIn {
+                    if current == nil || !set.contains(current ?? "") { return false }
+                } else if let current, set.contains(current) {
+                    return false
+                }
             } else if let range = text.range(of: "!=") {
                 let key = text[..<range.lowerBound].trimmingCharacters(in: .whitespaces)
                 if value(key) == text[range.upperBound...].trimmingCharacters(in: .whitespaces) { return false }

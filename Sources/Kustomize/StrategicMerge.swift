@@ -86,7 +86,9 @@ package enum StrategicMerge {
         var used = Set<Int>()
         for item in patch {
             guard let id = item[key] else { continue }
-            if let index = target.indices.first(where: { !used.contains($0) && target[$0][key] == id }) {
+            if let index = target.indices.first(where: {
+                !used.contains($0) && target[$0][key] == id && sameProtocol(key, target[$0], item)
+            }) {
                 used.insert(index)
                 if let merged = merge(target[index], item, schema: schema) { result.append(merged) }
             } else if item["$patch"]?.stringValue != "delete", let stripped = strip(item) {
@@ -102,5 +104,13 @@ extension StrategicMerge {
     /// Whether objects of this API group are built into Kubernetes (and so have merge keys).
     static func isBuiltIn(group: String) -> Bool {
         !group.contains(".") || group.hasSuffix(".k8s.io")
+    }
+}
+
+extension StrategicMerge {
+    /// Ports are keyed by port and protocol together (TCP when unset), as Kubernetes' schema says.
+    static func sameProtocol(_ key: String, _ lhs: JSONValue, _ rhs: JSONValue) -> Bool {
+        guard key == "port" || key == "containerPort" else { return true }
+        return (lhs["protocol"]?.stringValue ?? "TCP") == (rhs["protocol"]?.stringValue ?? "TCP")
     }
 }

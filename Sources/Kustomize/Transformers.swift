@@ -12,6 +12,7 @@ struct Transformers {
         try patches.applyPatches(to: &resources)
         if let namespace = kustomization.string("namespace"), !namespace.isEmpty {
             applyNamespace(namespace, to: &resources)
+            try Self.checkUnique(resources, field: "namespace", file: kustomization.file)
         }
         applyPrefixSuffix(
             prefix: kustomization.string("namePrefix") ?? "", suffix: kustomization.string("nameSuffix") ?? "",
@@ -47,6 +48,18 @@ struct Transformers {
         }
     }
 
+    /// Refuses two resources that a transformer gave the same id.
+    static func checkUnique(_ resources: [Resource], field: String, file: String) throws(KustomizeError) {
+        var seen = Set<String>()
+        for resource in resources {
+            let key = "\(resource.gvk.group)|\(resource.kind)|\(resource.effectiveNamespace)|\(resource.name)"
+            if !seen.insert(key).inserted {
+                throw .invalidField(
+                    file: file, field: field, detail: "the transformation gives two resources the id \(resource.id)")
+            }
+        }
+    }
+
     static let prefixSkipped: Set<String> = ["CustomResourceDefinition", "APIService", "Namespace"]
 
     private func applyPrefixSuffix(prefix: String, suffix: String, to resources: inout [Resource]) {
@@ -64,7 +77,11 @@ struct Transformers {
         let common = try kustomization.stringMap("commonLabels")
         if !common.isEmpty {
             groups.append(
-                (common, DefaultFieldSpecs.metadataLabels + DefaultFieldSpecs.selectorLabels + DefaultFieldSpecs.templateLabels))
+                (
+                    common,
+                    DefaultFieldSpecs.metadataLabels + DefaultFieldSpecs.selectorLabels
+                        + DefaultFieldSpecs.templateLabels
+                ))
         }
         for entry in try kustomization.objects("labels") {
             let pairs = try Kustomization.stringMap(entry["pairs"], file: file, field: "labels.pairs")
@@ -114,7 +131,8 @@ struct Transformers {
     private func applyReplicas(to resources: inout [Resource]) throws(KustomizeError) {
         for entry in try kustomization.objects("replicas") {
             guard let name = entry["name"]?.stringValue, let count = entry["count"]?.integerValue else {
-                throw .invalidField(file: kustomization.file, field: "replicas", detail: "each entry needs name and count")
+                throw .invalidField(
+                    file: kustomization.file, field: "replicas", detail: "each entry needs name and count")
             }
             for index in resources.indices where resources[index].allNames.contains(name) {
                 guard Self.scalable.contains(resources[index].kind) else { continue }

@@ -81,8 +81,14 @@ public enum YAMLCodec {
         switch node.tag.description {
         case "tag:yaml.org,2002:null": return .null
         case "tag:yaml.org,2002:bool": return node.bool.map(JSONValue.bool) ?? .string(scalar.string)
-        case "tag:yaml.org,2002:int": return node.int.map { JSONValue.integer(Int64($0)) } ?? .string(scalar.string)
+        case "tag:yaml.org,2002:int":
+            // kustomize (go-yaml) reads base-60 numbers such as 12:30:00 as strings.
+            if scalar.string.contains(":") { return .string(scalar.string) }
+            if let value = node.int { return .integer(Int64(value)) }
+            if let value = Int64(scalar.string.filter { $0 != "_" }) { return .integer(value) }
+            return .string(scalar.string)
         case "tag:yaml.org,2002:float":
+            if scalar.string.contains(":") { return .string(scalar.string) }
             if let value = node.float, value.isFinite { return .double(value) }
             return .string(scalar.string)
         default: return .string(scalar.string)

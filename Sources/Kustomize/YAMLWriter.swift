@@ -24,7 +24,9 @@ public enum YAMLWriter {
 
     private static func pad(_ count: Int) -> String { String(repeating: " ", count: count) }
 
-    private static func writeObject(_ object: JSONObject, indent: Int, into out: inout String, firstInline: Bool = false) {
+    private static func writeObject(
+        _ object: JSONObject, indent: Int, into out: inout String, firstInline: Bool = false
+    ) {
         var first = firstInline
         for key in object.keys.sorted() {
             guard let value = object[key] else { continue }
@@ -106,7 +108,8 @@ public enum YAMLWriter {
             let lines = body.split(separator: "\n", omittingEmptySubsequences: false).map { line in
                 line.isEmpty ? "" : pad(indent) + line
             }
-            return "|" + chomp + "\n" + lines.joined(separator: "\n")
+            let indicator = text.first == " " || text.first == "\n" ? "2" : ""
+            return "|" + indicator + chomp + "\n" + lines.joined(separator: "\n")
         }
         return fold(quoteIfNeeded(text), indent: indent, column: column)
     }
@@ -116,7 +119,7 @@ public enum YAMLWriter {
 
     /// Breaks a plain or single-quoted scalar at single spaces once the line is past `bestWidth`, as go-yaml does.
     static func fold(_ scalar: String, indent: Int, column start: Int) -> String {
-        guard let first = scalar.unicodeScalars.first, first != "\"" else { return scalar }
+        guard let first = scalar.unicodeScalars.first else { return scalar }
         let characters = Array(scalar.unicodeScalars)
         var out = String.UnicodeScalarView()
         var column = start
@@ -124,7 +127,8 @@ public enum YAMLWriter {
         for (index, character) in characters.enumerated() {
             if character == " " {
                 let next = index + 1 < characters.count ? characters[index + 1] : nil
-                let atEdge = index == 0 || index == characters.count - 1 || (first == "'" && index == characters.count - 2)
+                let atEdge =
+                    index == 0 || index == characters.count - 1 || (first == "'" && index == characters.count - 2)
                 if !previousSpace && column > bestWidth && next != " " && next != nil && !atEdge {
                     out.append("\n")
                     out.append(contentsOf: String(repeating: " ", count: indent).unicodeScalars)
@@ -144,7 +148,7 @@ public enum YAMLWriter {
     }
 
     private static func literalBlockAllowed(_ text: String) -> Bool {
-        guard let first = text.first, first != " ", first != "\n" else { return false }
+        guard text.first != nil else { return false }
         return !text.unicodeScalars.contains { ($0.value < 0x20 && $0 != "\n") || $0.value == 0x7f || $0 == "\u{FEFF}" }
             && !text.contains(" \n") && !text.hasSuffix(" ")
     }
@@ -182,7 +186,9 @@ public enum YAMLWriter {
         }
         if last == " " || last == "\t" || last == ":" { return true }
         if text.contains(": ") || text.contains(" #") || text.contains("\t") { return true }
-        if text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f || $0 == "\u{FEFF}" }) { return true }
+        if text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f || $0 == "\u{FEFF}" }) {
+            return true
+        }
         return looksNumeric(text)
     }
 

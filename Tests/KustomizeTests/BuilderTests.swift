@@ -65,7 +65,8 @@ struct BuilderTests {
     @Test("files over the size bound are refused")
     func fileSize() throws {
         try withTemporaryDirectory { dir in
-            try write(configMap + "data:\n  big: \"" + String(repeating: "x", count: 5000) + "\"\n", "big.yaml", in: dir)
+            try write(
+                configMap + "data:\n  big: \"" + String(repeating: "x", count: 5000) + "\"\n", "big.yaml", in: dir)
             try write("resources:\n- big.yaml\n", "kustomization.yaml", in: dir)
             let error = buildError(root: dir, options: KustomizeOptions(maxFileSize: 1024))
             #expect(error == .fileTooLarge(path: "big.yaml", limit: 1024))
@@ -128,7 +129,9 @@ struct BuilderTests {
             try write("apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: sa\n", "b/sa.yaml", in: dir)
             try write(configMap.replacingOccurrences(of: "name: c", with: "name: never"), "b/unlisted.yaml", in: dir)
             let documents = try KustomizeBuilder().build(root: dir, path: ".")
-            let names = documents.map { "\($0["kind"]?.stringValue ?? "")/\($0[path: ["metadata", "name"]]?.stringValue ?? "")" }
+            let names = documents.map {
+                "\($0["kind"]?.stringValue ?? "")/\($0[path: ["metadata", "name"]]?.stringValue ?? "")"
+            }
             #expect(names == ["Namespace/ns", "ServiceAccount/k-sa", "ConfigMap/c"])
         }
     }

@@ -40,7 +40,9 @@ struct ConformanceTests {
         return (process.terminationStatus == 0 ? String(decoding: data, as: UTF8.self) : nil, stderr)
     }
 
-    @Test("fixture builds like kubectl kustomize", .enabled(if: FileManager.default.isExecutableFile(atPath: kubectl), "needs /usr/bin/kubectl"), arguments: cases)
+    @Test(
+        "fixture builds like kubectl kustomize",
+        .enabled(if: FileManager.default.isExecutableFile(atPath: kubectl), "needs /usr/bin/kubectl"), arguments: cases)
     func fixture(name: String) throws {
         let root = Self.fixtures.appendingPathComponent(name)
         let path = Self.buildPath(name)
@@ -56,7 +58,8 @@ struct ConformanceTests {
         let actual = try result.get()
         #expect(actual.count == expected.count, "document count for \(name)")
         for (index, (mine, theirs)) in zip(actual, expected).enumerated() {
-            #expect(mine.semanticallyEquals(theirs), "document \(index) of \(name):\nours:   \(mine)\nkubectl: \(theirs)")
+            #expect(
+                mine.semanticallyEquals(theirs), "document \(index) of \(name):\nours:   \(mine)\nkubectl: \(theirs)")
         }
         // Our rendered YAML must be kubectl's text exactly, and read back to the same documents.
         let rendered = KustomizeBuilder().render(actual)

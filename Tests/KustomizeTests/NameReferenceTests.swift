@@ -20,7 +20,9 @@ struct NameReferenceTests {
                         "env": [["name": "X", "valueFrom": ["configMapKeyRef": ["name": "cfg", "key": "k"]]]],
                     ]
                 ],
-                "volumes": [["name": "v", "configMap": ["name": "cfg"]], ["name": "w", "configMap": ["name": "other"]]],
+                "volumes": [
+                    ["name": "v", "configMap": ["name": "cfg"]], ["name": "w", "configMap": ["name": "other"]],
+                ],
             ],
         ])
         var resources = [config, pod]
@@ -46,7 +48,9 @@ struct NameReferenceTests {
 
     @Test("roleRef follows the kind it names and subjects get the ServiceAccount's name and namespace")
     func bindings() {
-        var role = resource(["apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": ["name": "r"]])
+        var role = resource([
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": ["name": "r"],
+        ])
         role.rename("p-r")
         var account = resource(["apiVersion": "v1", "kind": "ServiceAccount", "metadata": ["name": "sa"]])
         account.previousNamespaces = [""]

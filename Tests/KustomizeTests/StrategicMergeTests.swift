@@ -42,7 +42,8 @@ struct StrategicMergeTests {
     @Test("ports merge by containerPort, volume mounts by mountPath")
     func mergeKeys() throws {
         let target = try parse("ports:\n- {containerPort: 80, name: http}\nvolumeMounts:\n- {mountPath: /a, name: x}\n")
-        let patch = try parse("ports:\n- {containerPort: 80, protocol: TCP}\nvolumeMounts:\n- {mountPath: /a, readOnly: true}\n")
+        let patch = try parse(
+            "ports:\n- {containerPort: 80, protocol: TCP}\nvolumeMounts:\n- {mountPath: /a, readOnly: true}\n")
         let merged = try #require(StrategicMerge.merge(target, patch))
         #expect(merged["ports"] == [["containerPort": 80, "name": "http", "protocol": "TCP"]])
         #expect(merged["volumeMounts"] == [["mountPath": "/a", "name": "x", "readOnly": true]])
@@ -52,7 +53,8 @@ struct StrategicMergeTests {
     func jsonPatch() throws {
         let document = try parse("a:\n  b: [1, 2]\n  'c/d': x\n")
         let ops = try parse(
-            "- {op: add, path: /a/b/-, value: 3}\n- {op: remove, path: /a/b/0}\n- {op: replace, path: /a/c~1d, value: y}\n- {op: move, from: /a/c~1d, path: /e}\n")
+            "- {op: add, path: /a/b/-, value: 3}\n- {op: remove, path: /a/b/0}\n- {op: replace, path: /a/c~1d, value: y}\n- {op: move, from: /a/c~1d, path: /e}\n"
+        )
         let result = try JSONPatch.apply(try #require(ops.arrayValue), to: document)
         #expect(result[path: ["a", "b"]] == [2, 3])
         #expect(result["e"] == "y")

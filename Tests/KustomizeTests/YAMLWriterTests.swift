@@ -5,7 +5,9 @@ import Testing
 
 @Suite("YAML output")
 struct YAMLWriterTests {
-    @Test("layout follows kubectl kustomize: sorted keys, sequences at the key's indent, literal blocks, quoted look-alikes")
+    @Test(
+        "layout follows kubectl kustomize: sorted keys, sequences at the key's indent, literal blocks, quoted look-alikes"
+    )
     func layout() {
         let document: JSONValue = [
             "kind": "ConfigMap",
@@ -48,7 +50,8 @@ struct YAMLWriterTests {
             "tab\there", "multi\nline", "keep\n\n", "no newline\nend", "quote'in", "\"dq\"", "*alias", "&anchor",
             "!tag", "%x", "@x", "`x", "{x}", "[x]", "a,b", "é✓", "\u{1}", "", "=", "<<", "1:2", "-",
         ]
-        let document = JSONValue.object(JSONObject(strings.enumerated().map { ("k\($0.offset)", JSONValue.string($0.element)) }))
+        let document = JSONValue.object(
+            JSONObject(strings.enumerated().map { ("k\($0.offset)", JSONValue.string($0.element)) }))
         let reparsed = try YAMLCodec.parseStream(YAMLWriter.render([document, ["a": 1]]), file: "out")
         #expect(reparsed.count == 2)
         #expect(reparsed.first?.semanticallyEquals(document) == true)

@@ -35,15 +35,13 @@ struct BuildCommand: ParsableCommand {
     }
 
     /// The folder a build is confined to: the enclosing Git work tree if there is one (overlays may reach
-    /// `../base` inside it, as in a Flux artifact), else the current directory if DIR is inside it, else DIR.
+    /// `../base` inside it, as in a Flux artifact), else the file system root, as `kubectl kustomize` allows.
     static func buildRoot(for directory: URL) -> URL {
         var candidate = directory
         while candidate.path != "/" {
             if FileManager.default.fileExists(atPath: candidate.appendingPathComponent(".git").path) { return candidate }
             candidate = candidate.deletingLastPathComponent()
         }
-        let current = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).standardizedFileURL
-        if directory.path == current.path || directory.path.hasPrefix(current.path + "/") { return current }
-        return directory
+        return URL(fileURLWithPath: "/")
     }
 }
