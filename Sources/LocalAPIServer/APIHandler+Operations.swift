@@ -73,7 +73,8 @@ extension APIHandler {
 
     func decodeBody(_ request: APIRequest) throws(APIError) -> JSONValue {
         guard !request.body.isEmpty else { throw .badRequest("the request body is empty") }
-        if request.contentType.contains("protobuf") || request.contentType.contains("cbor") {
+        if request.contentType.contains("protobuf") { return try Protobuf.decode(request.body) }
+        if request.contentType.contains("cbor") {
             throw APIError(
                 code: 415, reason: "UnsupportedMediaType",
                 message: "the body of the request was in an unknown format - accepted media types include: "

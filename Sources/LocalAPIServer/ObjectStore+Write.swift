@@ -42,6 +42,7 @@ extension ObjectStore {
         } else if !type.namespaced {
             object.set(path: ["metadata", "namespace"], to: nil)
         }
+        if type.key == "/secrets", (object["type"]?.stringValue ?? "").isEmpty { object["type"] = "Opaque" }
         try Validation.validate(type, object)
         return object
     }

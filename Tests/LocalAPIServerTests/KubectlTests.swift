@@ -169,6 +169,22 @@ struct KubectlTests {
         }
     }
 
+    @Test("kubectl create generators work although kubectl sends protobuf for built-in kinds")
+    func createGenerators() async throws {
+        try await TestCluster.with { cluster in
+            #expect(try await cluster.kubectl(["create", "namespace", "gen"]).status == 0)
+            let configMap = try await cluster.kubectl(["create", "configmap", "c1", "-n", "gen", "--from-literal=a=b"])
+            #expect(configMap.status == 0, "\(configMap.stderr)")
+            let secret = try await cluster.kubectl(["create", "secret", "generic", "s1", "-n", "gen", "--from-literal=p=q"])
+            #expect(secret.status == 0, "\(secret.stderr)")
+            #expect(try await cluster.kubectl(["get", "cm", "c1", "-n", "gen", "-o", "jsonpath={.data.a}"]).stdout == "b")
+            let secretData = try await cluster.kubectl(["get", "secret", "s1", "-n", "gen", "-o", "jsonpath={.data.p} {.type}"])
+            #expect(secretData.stdout == "cQ== Opaque")
+            let unsupported = try await cluster.kubectl(["create", "deployment", "d", "-n", "gen", "--image=x"])
+            #expect(unsupported.status != 0 && unsupported.stderr.contains("unknown format"))
+        }
+    }
+
     @Test("kubectl get -l filters by label selector")
     func labelSelectors() async throws {
         try await TestCluster.with { (cluster: TestCluster) async throws -> Void in
