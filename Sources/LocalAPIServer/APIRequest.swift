@@ -61,8 +61,11 @@ struct WatchStream: Sendable {
         case .event(let eventType, let object):
             out.append(contentsOf: Array("{\"type\":\"\(eventType)\",\"object\":".utf8))
             if asTable {
-                out.append(contentsOf: JSONSerializer.bytes(
-                    Table.table([object.value], type: type, resourceVersion: String(object.resourceVersion), continueToken: nil)))
+                out.append(
+                    contentsOf: JSONSerializer.bytes(
+                        Table.table(
+                            [object.value], type: type, resourceVersion: String(object.resourceVersion),
+                            continueToken: nil)))
             } else {
                 out.append(contentsOf: object.bytes)
             }

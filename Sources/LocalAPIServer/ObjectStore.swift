@@ -171,7 +171,8 @@ final class ObjectStore: Sendable {
             state.objects[type.key, default: [:]][key] = stored
         }
         Self.record(
-            ChangeEvent(type: eventType, typeKey: type.key, namespace: namespace ?? "", object: stored, resourceVersion: rv),
+            ChangeEvent(
+                type: eventType, typeKey: type.key, namespace: namespace ?? "", object: stored, resourceVersion: rv),
             in: &state, historyLimit: historyLimit)
         return stored
     }

@@ -69,16 +69,22 @@ enum Protobuf {
         var fields = Reader(bytes: raw)
         while let field = fields.field() {
             guard let data = field.data else {
-                if field.number == 4, kind == "ConfigMap" || kind == "Secret" { object["immutable"] = .bool(field.varint != 0) }
+                if field.number == 4, kind == "ConfigMap" || kind == "Secret" {
+                    object["immutable"] = .bool(field.varint != 0)
+                }
                 continue
             }
             switch (kind, field.number) {
             case (_, 1): object["metadata"] = metadata(data)
-            case ("ConfigMap", 2), ("Secret", 4): mapEntry(data, into: &object, key: field.number == 2 ? "data" : "stringData", base64: false)
-            case ("ConfigMap", 3), ("Secret", 2): mapEntry(data, into: &object, key: field.number == 3 ? "binaryData" : "data", base64: true)
+            case ("ConfigMap", 2), ("Secret", 4):
+                mapEntry(data, into: &object, key: field.number == 2 ? "data" : "stringData", base64: false)
+            case ("ConfigMap", 3), ("Secret", 2):
+                mapEntry(data, into: &object, key: field.number == 3 ? "binaryData" : "data", base64: true)
             case ("Secret", 3): object["type"] = .string(string(data))
             case ("Namespace", _), ("ServiceAccount", _), ("ConfigMap", _), ("Secret", _): break
-            default: throw unsupported("protobuf bodies are supported for Namespace, ConfigMap, Secret and ServiceAccount only")
+            default:
+                throw unsupported(
+                    "protobuf bodies are supported for Namespace, ConfigMap, Secret and ServiceAccount only")
             }
         }
         guard ["Namespace", "ConfigMap", "Secret", "ServiceAccount"].contains(kind) else {

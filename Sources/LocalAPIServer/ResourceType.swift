@@ -97,7 +97,9 @@ extension ResourceType {
         named("coordination.k8s.io", "v1", "Lease", "leases"),
         named("networking.k8s.io", "v1", "Ingress", "ingresses", short: ["ing"], status: true),
         named("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", short: ["netpol"]),
-        named("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers", short: ["hpa"], all: true, status: true),
+        named(
+            "autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers", short: ["hpa"], all: true,
+            status: true),
         named("events.k8s.io", "v1", "Event", "events", short: ["ev"]),
         named(
             "apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions", namespaced: false,
