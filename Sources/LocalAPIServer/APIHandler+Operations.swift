@@ -58,6 +58,8 @@ extension APIHandler {
             guard let parsed = Int64(rvText) else { throw .badRequest("invalid resourceVersion \"\(rvText)\"") }
             resourceVersion = parsed
         }
+        let sendInitialEvents = request.flag("sendInitialEvents")
+        if sendInitialEvents { resourceVersion = nil }
         let timeout = request.query["timeoutSeconds"].flatMap(Int.init).map { Duration.seconds($0) }
         do {
             let (id, stream) = try store.watch(
@@ -65,7 +67,7 @@ extension APIHandler {
             return .watch(
                 WatchStream(
                     id: id, stream: stream, type: target.type, asTable: request.wantsTable, timeout: timeout,
-                    bookmarks: request.flag("allowWatchBookmarks")))
+                    bookmarks: request.flag("allowWatchBookmarks"), sendInitialEvents: sendInitialEvents))
         } catch {
             let (stream, continuation) = AsyncStream<WatchMessage>.makeStream()
             continuation.finish()

@@ -28,7 +28,7 @@ struct ChangeEvent: Sendable {
 /// What a watch stream carries.
 enum WatchMessage: Sendable {
     case event(type: String, object: StoredObject)
-    case bookmark(resourceVersion: Int64)
+    case bookmark(resourceVersion: Int64, initialEventsEnd: Bool)
     case error(APIError)
 }
 
@@ -233,9 +233,10 @@ final class ObjectStore: Sendable {
     }
 
     /// Sends a bookmark with the current resourceVersion to one watcher.
-    func bookmark(_ id: Int) {
+    func bookmark(_ id: Int, initialEventsEnd: Bool = false) {
         state.withLock { state in
-            _ = state.watchers[id]?.continuation.yield(.bookmark(resourceVersion: state.resourceVersion))
+            _ = state.watchers[id]?.continuation.yield(
+                .bookmark(resourceVersion: state.resourceVersion, initialEventsEnd: initialEventsEnd))
         }
     }
 

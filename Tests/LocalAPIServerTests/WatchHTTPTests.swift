@@ -39,6 +39,20 @@ struct WatchHTTPTests {
         }
     }
 
+    @Test("A watch with sendInitialEvents replays the state and ends it with an annotated bookmark")
+    func sendInitialEvents() async throws {
+        try await TestCluster.with { cluster in
+            let path = "/api/v1/namespaces/default/configmaps"
+            _ = try await cluster.http("POST", path, json: HTTPTests.configMap("i1"))
+            let events = try await Self.watchEvents(
+                cluster,
+                path + "?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan"
+                    + "&allowWatchBookmarks=true&timeoutSeconds=1")
+            #expect(events.map { $0["type"] } == ["ADDED", "BOOKMARK"])
+            #expect(events.last?[path: ["object", "metadata", "annotations", "k8s.io/initial-events-end"]] == "true")
+        }
+    }
+
     @Test("A watch from a resourceVersion older than the kept history gets an ERROR event with 410 Expired")
     func tooOld() async throws {
         try await TestCluster.with(configuration: .init(watchHistory: 5)) { cluster in
