@@ -85,7 +85,7 @@ extension ObjectStore {
             var value = object
             value.set(path: ["metadata", "uid"], to: .string(UUID().uuidString.lowercased()))
             value.set(path: ["metadata", "creationTimestamp"], to: .string(now))
-            value.set(path: ["metadata", "generation"], to: 1)
+            value.set(path: ["metadata", "generation"], to: type.tracksGeneration ? 1 : nil)
             value.set(path: ["metadata", "resourceVersion"], to: rv.map { .string(String($0)) })
             value.set(path: ["metadata", "deletionTimestamp"], to: nil)
             if type.hasStatus { value["status"] = nil }
@@ -197,7 +197,7 @@ extension ObjectStore {
         {
             generation += 1
         }
-        result.set(path: ["metadata", "generation"], to: .integer(generation))
+        result.set(path: ["metadata", "generation"], to: type.tracksGeneration ? .integer(generation) : nil)
         result.set(path: ["metadata", "resourceVersion"], to: current[path: ["metadata", "resourceVersion"]])
         if type.key == ResourceType.crdType.key, !statusOnly {
             result["status"] = ResourceType.crdStatus(result, now: ObjectMeta.now())

@@ -25,6 +25,12 @@ struct ResourceType: Sendable, Hashable {
     var schema: JSONValue? = nil
     var isCustom: Bool = false
 
+    /// Whether objects carry `metadata.generation` (kinds with a spec do; ConfigMaps, Secrets, RBAC and the like
+    /// do not, as on a real server).
+    var tracksGeneration: Bool {
+        isCustom || ["apps", "batch", "networking.k8s.io", "autoscaling", "apiextensions.k8s.io"].contains(group)
+    }
+
     var apiVersion: String { group.isEmpty ? version : "\(group)/\(version)" }
     var listKind: String { kind + "List" }
     /// The storage key shared by every version of the resource.

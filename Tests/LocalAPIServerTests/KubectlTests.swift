@@ -150,6 +150,8 @@ struct KubectlTests {
             let data = try JSONParser.parse(try await cluster.kubectl(["get", "cm", "cfg", "-o", "json"]).stdout)[
                 "data"]
             #expect(data == ["a": "10"])
+            let configMapGeneration = try await cluster.kubectl(["get", "cm", "cfg", "-o", "jsonpath={.metadata.generation}"])
+            #expect(configMapGeneration.stdout.isEmpty, "ConfigMaps carry no generation")
             let unchanged = try await cluster.kubectl(["apply", "-f", "-"], stdin: second)
             #expect(unchanged.stdout.contains("unchanged"))
 
