@@ -26,7 +26,9 @@ struct APIError: Error, Sendable {
         if let kind { details["kind"] = .string(kind) }
         if !causes.isEmpty {
             details["causes"] = .array(
-                causes.map { ["reason": .string($0.reason), "message": .string($0.message), "field": .string($0.field)] })
+                causes.map {
+                    ["reason": .string($0.reason), "message": .string($0.message), "field": .string($0.field)]
+                })
         }
         let base: JSONValue = [
             "kind": "Status", "apiVersion": "v1", "metadata": .object(JSONObject()), "status": "Failure",
@@ -107,7 +109,8 @@ public enum LocalAPIServerError: Error, Sendable {
         case .notListening:
             return "the local API server stopped before listening; check that the host and port are free"
         case .kubeconfigWriteFailed(let path, let underlying):
-            return "failed to write kubeconfig to \(path): \(underlying); check that the directory exists and is writable"
+            return
+                "failed to write kubeconfig to \(path): \(underlying); check that the directory exists and is writable"
         case .dataDirectoryUnreadable(let path, let underlying):
             return "failed to read the API server state from \(path): \(underlying); fix or remove the file"
         }

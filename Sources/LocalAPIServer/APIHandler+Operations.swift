@@ -26,8 +26,9 @@ extension APIHandler {
         let token = page.continueToken.map { Data($0.utf8).base64EncodedString() }
         if request.wantsTable {
             return .object(
-                Table.table(page.items.map(\.value), type: target.type, resourceVersion: String(page.resourceVersion),
-                            continueToken: token))
+                Table.table(
+                    page.items.map(\.value), type: target.type, resourceVersion: String(page.resourceVersion),
+                    continueToken: token))
         }
         var metadata = JSONObject()
         metadata["resourceVersion"] = .string(String(page.resourceVersion))
@@ -35,7 +36,10 @@ extension APIHandler {
         if let remaining = page.remaining { metadata["remainingItemCount"] = .integer(Int64(remaining)) }
         var out: [UInt8] = []
         out.reserveCapacity(page.items.reduce(128) { $0 + $1.bytes.count + 1 })
-        out.append(contentsOf: Array("{\"kind\":\"\(target.type.listKind)\",\"apiVersion\":\"\(target.type.apiVersion)\",\"metadata\":".utf8))
+        out.append(
+            contentsOf: Array(
+                "{\"kind\":\"\(target.type.listKind)\",\"apiVersion\":\"\(target.type.apiVersion)\",\"metadata\":".utf8)
+        )
         out.append(contentsOf: JSONSerializer.bytes(.object(metadata)))
         out.append(contentsOf: Array(",\"items\":[".utf8))
         for (index, item) in page.items.enumerated() {
@@ -54,18 +58,23 @@ extension APIHandler {
             guard let parsed = Int64(rvText) else { throw .badRequest("invalid resourceVersion \"\(rvText)\"") }
             resourceVersion = parsed
         }
+        let sendInitialEvents = request.flag("sendInitialEvents")
+        if sendInitialEvents { resourceVersion = nil }
         let timeout = request.query["timeoutSeconds"].flatMap(Int.init).map { Duration.seconds($0) }
         do {
-            let (id, stream) = try store.watch(target.type, namespace: target.namespace, filter: filter, resourceVersion: resourceVersion)
-            return .watch(WatchStream(
-                id: id, stream: stream, type: target.type, asTable: request.wantsTable, timeout: timeout,
-                bookmarks: request.flag("allowWatchBookmarks")))
+            let (id, stream) = try store.watch(
+                target.type, namespace: target.namespace, filter: filter, resourceVersion: resourceVersion)
+            return .watch(
+                WatchStream(
+                    id: id, stream: stream, type: target.type, asTable: request.wantsTable, timeout: timeout,
+                    bookmarks: request.flag("allowWatchBookmarks"), sendInitialEvents: sendInitialEvents))
         } catch {
             let (stream, continuation) = AsyncStream<WatchMessage>.makeStream()
             continuation.finish()
-            return .watch(WatchStream(
-                id: -1, stream: stream, type: target.type, asTable: false, timeout: nil, bookmarks: false,
-                initialError: error))
+            return .watch(
+                WatchStream(
+                    id: -1, stream: stream, type: target.type, asTable: false, timeout: nil, bookmarks: false,
+                    initialError: error))
         }
     }
 
@@ -73,7 +82,8 @@ extension APIHandler {
 
     func decodeBody(_ request: APIRequest) throws(APIError) -> JSONValue {
         guard !request.body.isEmpty else { throw .badRequest("the request body is empty") }
-        if request.contentType.contains("protobuf") || request.contentType.contains("cbor") {
+        if request.contentType.contains("protobuf") { return try Protobuf.decode(request.body) }
+        if request.contentType.contains("cbor") {
             throw APIError(
                 code: 415, reason: "UnsupportedMediaType",
                 message: "the body of the request was in an unknown format - accepted media types include: "
@@ -98,7 +108,8 @@ extension APIHandler {
         var object = body
         if let apiVersion = body["apiVersion"]?.stringValue, apiVersion != type.apiVersion {
             throw .badRequest(
-                "the API version in the data (\(apiVersion)) does not match the expected API version (\(type.apiVersion))")
+                "the API version in the data (\(apiVersion)) does not match the expected API version (\(type.apiVersion))"
+            )
         }
         if let kind = body["kind"]?.stringValue, kind != type.kind {
             throw .badRequest("the kind in the data (\(kind)) does not match the expected kind (\(type.kind))")
@@ -122,7 +133,8 @@ extension APIHandler {
             throw .badRequest("the namespace of the provided object does not match the namespace sent on the request")
         }
         body.set(path: ["metadata", "managedFields"], to: nil)
-        body = ServerSideApply.recordUpdate(old: .object(JSONObject()), new: body, manager: manager(request), subresource: nil)
+        body = ServerSideApply.recordUpdate(
+            old: .object(JSONObject()), new: body, manager: manager(request), subresource: nil)
         let created = try store.create(target.type, namespace: target.namespace, body: body, dryRun: request.dryRun)
         return .json(status: 201, body: created.bytes)
     }
@@ -135,14 +147,16 @@ extension APIHandler {
             dryRun: request.dryRun, allowCreate: false
         ) { current throws(APIError) -> JSONValue in
             guard let current else { return body }
-            return ServerSideApply.recordUpdate(old: current, new: body, manager: manager, subresource: target.subresource)
+            return ServerSideApply.recordUpdate(
+                old: current, new: body, manager: manager, subresource: target.subresource)
         }
         return .json(status: 200, body: object.bytes)
     }
 
     func patch(_ request: APIRequest, _ target: Target, name: String) throws(APIError) -> APIResponse {
         let patch = try decodeBody(request)
-        let contentType = request.contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+        let contentType =
+            request.contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
         let type = target.type
         let manager = manager(request)
         let isApply = contentType == "application/apply-patch+yaml"
@@ -162,7 +176,8 @@ extension APIHandler {
                         + "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml")
             }
         default:
-            throw APIError(code: 415, reason: "UnsupportedMediaType", message: "unsupported patch type \"\(contentType)\"")
+            throw APIError(
+                code: 415, reason: "UnsupportedMediaType", message: "unsupported patch type \"\(contentType)\"")
         }
         let force = request.flag("force")
         let (object, created) = try store.update(
@@ -182,7 +197,8 @@ extension APIHandler {
             default: patched = Patch.merge(current, patch)
             }
             guard patched.objectValue != nil else { throw .badRequest("the patch must produce a JSON object") }
-            return ServerSideApply.recordUpdate(old: current, new: patched, manager: manager, subresource: target.subresource)
+            return ServerSideApply.recordUpdate(
+                old: current, new: patched, manager: manager, subresource: target.subresource)
         }
         return .json(status: created ? 201 : 200, body: object.bytes)
     }
@@ -201,7 +217,8 @@ extension APIHandler {
     }
 
     func deleteCollection(_ request: APIRequest, _ target: Target) throws(APIError) -> APIResponse {
-        let page = store.list(target.type, namespace: target.namespace, filter: try filter(request), limit: nil, continueAfter: nil)
+        let page = store.list(
+            target.type, namespace: target.namespace, filter: try filter(request), limit: nil, continueAfter: nil)
         var deleted: [JSONValue] = []
         for item in page.items {
             let name = ObjectMeta.name(item.value)

@@ -64,7 +64,9 @@ struct APIHandler: Sendable {
         }
         return versionsByGroup.keys.sorted().map { group in
             let versions = (versionsByGroup[group] ?? []).sorted(by: Self.versionPrecedes)
-            let entries: [JSONValue] = versions.map { ["groupVersion": .string("\(group)/\($0)"), "version": .string($0)] }
+            let entries: [JSONValue] = versions.map {
+                ["groupVersion": .string("\(group)/\($0)"), "version": .string($0)]
+            }
             return ["name": .string(group), "versions": .array(entries), "preferredVersion": entries.first ?? .null]
         }
     }
@@ -88,8 +90,12 @@ struct APIHandler: Sendable {
     }
 
     private func discovery(group: String, version: String) -> APIResponse {
-        let types = store.allTypes().filter { $0.group == group && $0.version == version }.sorted { $0.plural < $1.plural }
-        guard !types.isEmpty else { return .error(.notFoundPath(group.isEmpty ? "/api/\(version)" : "/apis/\(group)/\(version)")) }
+        let types = store.allTypes().filter { $0.group == group && $0.version == version }.sorted {
+            $0.plural < $1.plural
+        }
+        guard !types.isEmpty else {
+            return .error(.notFoundPath(group.isEmpty ? "/api/\(version)" : "/apis/\(group)/\(version)"))
+        }
         return .object([
             "kind": "APIResourceList", "apiVersion": "v1",
             "groupVersion": .string(group.isEmpty ? version : "\(group)/\(version)"),
@@ -116,7 +122,9 @@ struct APIHandler: Sendable {
             parts.removeFirst()
         }
         var namespace: String?
-        if parts.count >= 3, parts[0] == "namespaces", !(group.isEmpty && parts.count == 3 && ["status", "finalize"].contains(parts[2])) {
+        if parts.count >= 3, parts[0] == "namespaces",
+            !(group.isEmpty && parts.count == 3 && ["status", "finalize"].contains(parts[2]))
+        {
             namespace = parts[1]
             parts.removeFirst(2)
         }
@@ -161,7 +169,10 @@ struct APIHandler: Sendable {
             }
             let object = try store.get(target.type, namespace: target.namespace, name: name)
             if request.wantsTable {
-                return .object(Table.table([object.value], type: target.type, resourceVersion: String(object.resourceVersion), continueToken: nil))
+                return .object(
+                    Table.table(
+                        [object.value], type: target.type, resourceVersion: String(object.resourceVersion),
+                        continueToken: nil))
             }
             return .json(status: 200, body: object.bytes)
         case ("POST", nil):

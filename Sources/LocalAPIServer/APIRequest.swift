@@ -52,6 +52,8 @@ struct WatchStream: Sendable {
     var asTable: Bool
     var timeout: Duration?
     var bookmarks: Bool
+    /// `sendInitialEvents=true`: the first bookmark carries the `k8s.io/initial-events-end` annotation.
+    var sendInitialEvents: Bool = false
     var initialError: APIError?
 
     /// One newline-terminated WatchEvent.
@@ -61,15 +63,23 @@ struct WatchStream: Sendable {
         case .event(let eventType, let object):
             out.append(contentsOf: Array("{\"type\":\"\(eventType)\",\"object\":".utf8))
             if asTable {
-                out.append(contentsOf: JSONSerializer.bytes(
-                    Table.table([object.value], type: type, resourceVersion: String(object.resourceVersion), continueToken: nil)))
+                out.append(
+                    contentsOf: JSONSerializer.bytes(
+                        Table.table(
+                            [object.value], type: type, resourceVersion: String(object.resourceVersion),
+                            continueToken: nil)))
             } else {
                 out.append(contentsOf: object.bytes)
             }
-        case .bookmark(let resourceVersion):
+        case .bookmark(let resourceVersion, let initialEventsEnd):
             let object: JSONValue = [
                 "kind": .string(type.kind), "apiVersion": .string(type.apiVersion),
-                "metadata": ["resourceVersion": .string(String(resourceVersion))],
+                "metadata": initialEventsEnd
+                    ? [
+                        "resourceVersion": .string(String(resourceVersion)),
+                        "annotations": ["k8s.io/initial-events-end": "true"],
+                    ]
+                    : ["resourceVersion": .string(String(resourceVersion))],
             ]
             out.append(contentsOf: Array("{\"type\":\"BOOKMARK\",\"object\":".utf8))
             out.append(contentsOf: JSONSerializer.bytes(object))

@@ -45,11 +45,16 @@ public struct LocalAPIServer: Sendable {
     /// or, with a data directory that has a saved state, the objects and resourceVersion saved there.
     ///
     /// - Throws: ``LocalAPIServerError/dataDirectoryUnreadable(path:underlying:)`` for a corrupt state file.
-    public init(configuration: Configuration = Configuration(), logger: Logger = Logger(label: "petrel.apiserver")) throws {
+    public init(configuration: Configuration = Configuration(), logger: Logger = Logger(label: "petrel.apiserver"))
+        throws
+    {
         store = ObjectStore(historyLimit: configuration.watchHistory, watchBufferSize: configuration.watchBufferSize)
-        handler = APIHandler(store: store, maxBodySize: configuration.maxBodySize, bookmarkInterval: configuration.bookmarkInterval)
+        handler = APIHandler(
+            store: store, maxBodySize: configuration.maxBodySize, bookmarkInterval: configuration.bookmarkInterval)
         self.logger = logger
-        stateFile = configuration.dataDirectory.map { URL(fileURLWithPath: $0).appendingPathComponent("state.jsonl").path }
+        stateFile = configuration.dataDirectory.map {
+            URL(fileURLWithPath: $0).appendingPathComponent("state.jsonl").path
+        }
         if let stateFile, let data = FileManager.default.contents(atPath: stateFile) {
             try store.restore(Array(data), path: stateFile)
             return
@@ -57,7 +62,8 @@ public struct LocalAPIServer: Sendable {
         for namespace in ["default", "kube-system", "kube-public", "kube-node-lease"] {
             _ = try? store.create(
                 .namespaceType, namespace: nil,
-                body: ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(namespace)]], dryRun: false)
+                body: ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(namespace)]], dryRun: false
+            )
         }
     }
 
@@ -67,7 +73,9 @@ public struct LocalAPIServer: Sendable {
     ///   - host: the address to bind, e.g. `127.0.0.1`.
     ///   - port: the port; 0 picks a free one.
     ///   - onListening: called once with the base URL (`http://host:port`) when the server accepts connections.
-    public func run(host: String, port: Int, onListening: @escaping @Sendable (URL) async -> Void = { _ in }) async throws {
+    public func run(host: String, port: Int, onListening: @escaping @Sendable (URL) async -> Void = { _ in })
+        async throws
+    {
         let handler = self.handler
         let store = self.store
         let stateFile = self.stateFile
@@ -80,12 +88,15 @@ public struct LocalAPIServer: Sendable {
                 buffer = try await request.collectBody(upTo: maxBody)
             } catch {
                 return Self.response(
-                    .error(APIError(code: 413, reason: "RequestEntityTooLarge",
-                                    message: "the request body is too large: limit is \(maxBody) bytes")),
+                    .error(
+                        APIError(
+                            code: 413, reason: "RequestEntityTooLarge",
+                            message: "the request body is too large: limit is \(maxBody) bytes")),
                     handler: handler)
             }
             let apiRequest = APIRequest(
-                method: request.method.rawValue, path: request.uri.path, query: APIRequest.parseQuery(request.uri.query),
+                method: request.method.rawValue, path: request.uri.path,
+                query: APIRequest.parseQuery(request.uri.query),
                 accept: request.headers[.accept] ?? "", contentType: request.headers[.contentType] ?? "",
                 userAgent: request.headers[.userAgent] ?? "", body: Array(buffer.readableBytesView))
             return Self.response(handler.handle(apiRequest), handler: handler)
@@ -181,9 +192,12 @@ public struct LocalAPIServer: Sendable {
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
         case .watch(let watch):
             headers[.transferEncoding] = "chunked"
-            return Response(status: .ok, headers: headers, body: ResponseBody { writer in
-                try await WatchWriter.write(watch, store: handler.store, bookmarkInterval: handler.bookmarkInterval, to: &writer)
-            })
+            return Response(
+                status: .ok, headers: headers,
+                body: ResponseBody { writer in
+                    try await WatchWriter.write(
+                        watch, store: handler.store, bookmarkInterval: handler.bookmarkInterval, to: &writer)
+                })
         }
     }
 }

@@ -17,7 +17,8 @@ extension ObjectStore {
         let prepared = try prepareCreate(type, namespace: namespace, body: body)
         let crdTypes = try crdTypesIfCRD(type, prepared)
         return try state.withLock { (state: inout State) throws(APIError) -> StoredObject in
-            try createLocked(type, namespace: namespace, object: prepared, crdTypes: crdTypes, dryRun: dryRun, state: &state)
+            try createLocked(
+                type, namespace: namespace, object: prepared, crdTypes: crdTypes, dryRun: dryRun, state: &state)
         }
     }
 
@@ -30,7 +31,8 @@ extension ObjectStore {
     }
 
     /// Fills in the name from `generateName`, the namespace, and validates names, labels and schema.
-    private func prepareCreate(_ type: ResourceType, namespace: String?, body: JSONValue) throws(APIError) -> JSONValue {
+    private func prepareCreate(_ type: ResourceType, namespace: String?, body: JSONValue) throws(APIError) -> JSONValue
+    {
         var object = body
         var name = ObjectMeta.name(object)
         if name.isEmpty, let prefix = object[path: ["metadata", "generateName"]]?.stringValue, !prefix.isEmpty {
@@ -42,6 +44,7 @@ extension ObjectStore {
         } else if !type.namespaced {
             object.set(path: ["metadata", "namespace"], to: nil)
         }
+        if type.key == "/secrets", (object["type"]?.stringValue ?? "").isEmpty { object["type"] = "Opaque" }
         try Validation.validate(type, object)
         return object
     }
@@ -60,13 +63,21 @@ extension ObjectStore {
                 throw APIError(
                     code: 403, reason: "Forbidden",
                     message: "\(type.plural) \"\(name)\" is forbidden: unable to create new content in namespace "
-                        + "\(namespaceName) because it is being terminated", name: name, group: type.group, kind: type.plural)
+                        + "\(namespaceName) because it is being terminated", name: name, group: type.group,
+                    kind: type.plural)
             }
         }
         if state.objects[type.key]?[Self.objectKey(namespace, name)] != nil { throw .alreadyExists(type, name) }
         if let crdTypes, let first = crdTypes.first {
             for served in state.types.values where served.group == first.group && served.plural == first.plural {
-                throw .invalid(.crdType, name, [.init(reason: "FieldValueInvalid", message: "Invalid value: \"\(first.plural)\": is already in use", field: "spec.names.plural")])
+                throw .invalid(
+                    .crdType, name,
+                    [
+                        .init(
+                            reason: "FieldValueInvalid",
+                            message: "Invalid value: \"\(first.plural)\": is already in use", field: "spec.names.plural"
+                        )
+                    ])
             }
         }
         let now = ObjectMeta.now()
@@ -74,7 +85,7 @@ extension ObjectStore {
             var value = object
             value.set(path: ["metadata", "uid"], to: .string(UUID().uuidString.lowercased()))
             value.set(path: ["metadata", "creationTimestamp"], to: .string(now))
-            value.set(path: ["metadata", "generation"], to: 1)
+            value.set(path: ["metadata", "generation"], to: type.tracksGeneration ? 1 : nil)
             value.set(path: ["metadata", "resourceVersion"], to: rv.map { .string(String($0)) })
             value.set(path: ["metadata", "deletionTimestamp"], to: nil)
             if type.hasStatus { value["status"] = nil }
@@ -116,7 +127,8 @@ extension ObjectStore {
                 return (created, true)
             }
             let proposed = try transform(current.value)
-            let updated = try prepareUpdate(type, current: current.value, proposed: proposed, name: name, statusOnly: statusOnly)
+            let updated = try prepareUpdate(
+                type, current: current.value, proposed: proposed, name: name, statusOnly: statusOnly)
             if updated.semanticallyEquals(current.value) { return (current, false) }
             if dryRun { return (StoredObject(updated), false) }
             if type.key == ResourceType.crdType.key, !statusOnly {
@@ -125,9 +137,12 @@ extension ObjectStore {
                     for served in old { state.types["\(served.group)/\(served.version)/\(served.plural)"] = nil }
                 }
                 state.crdTypes[name] = crdTypes
-                for served in crdTypes ?? [] { state.types["\(served.group)/\(served.version)/\(served.plural)"] = served }
+                for served in crdTypes ?? [] {
+                    state.types["\(served.group)/\(served.version)/\(served.plural)"] = served
+                }
             }
-            let finished = updated[path: ["metadata", "deletionTimestamp"]] != nil && ObjectMeta.finalizers(updated).isEmpty
+            let finished =
+                updated[path: ["metadata", "deletionTimestamp"]] != nil && ObjectMeta.finalizers(updated).isEmpty
             let stored = commit(
                 type, namespace: namespace, name: name, eventType: finished ? "DELETED" : "MODIFIED", state: &state
             ) { rv in
@@ -182,7 +197,7 @@ extension ObjectStore {
         {
             generation += 1
         }
-        result.set(path: ["metadata", "generation"], to: .integer(generation))
+        result.set(path: ["metadata", "generation"], to: type.tracksGeneration ? .integer(generation) : nil)
         result.set(path: ["metadata", "resourceVersion"], to: current[path: ["metadata", "resourceVersion"]])
         if type.key == ResourceType.crdType.key, !statusOnly {
             result["status"] = ResourceType.crdStatus(result, now: ObjectMeta.now())
@@ -212,7 +227,9 @@ extension ObjectStore {
                     value.set(path: ["metadata", "deletionTimestamp"], to: .string(ObjectMeta.now()))
                     value.set(path: ["metadata", "deletionGracePeriodSeconds"], to: 0)
                     value.set(path: ["metadata", "resourceVersion"], to: .string(String(rv)))
-                    if type.key == ResourceType.namespaceType.key { value.set(path: ["status", "phase"], to: "Terminating") }
+                    if type.key == ResourceType.namespaceType.key {
+                        value.set(path: ["status", "phase"], to: "Terminating")
+                    }
                     return .object(ObjectMeta.canonical(value.objectValue ?? JSONObject()))
                 }
             }
@@ -235,8 +252,11 @@ extension ObjectStore {
             if let first = served.first {
                 for (key, object) in state.objects[first.key] ?? [:] {
                     let parts = key.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
-                    _ = commit(first, namespace: first.namespaced ? String(parts[0]) : nil, name: ObjectMeta.name(object.value),
-                               eventType: "DELETED", state: &state) { _ in object.value }
+                    _ = commit(
+                        first, namespace: first.namespaced ? String(parts[0]) : nil,
+                        name: ObjectMeta.name(object.value),
+                        eventType: "DELETED", state: &state
+                    ) { _ in object.value }
                 }
                 state.objects[first.key] = nil
             }
@@ -245,7 +265,9 @@ extension ObjectStore {
 
     /// Deletes every namespaced object in `namespace`; objects with finalizers get a deletionTimestamp instead.
     private func deleteNamespaceContents(_ namespace: String, state: inout State) {
-        let namespacedTypes = Dictionary(state.types.values.filter(\.namespaced).map { ($0.key, $0) }) { first, _ in first }
+        let namespacedTypes = Dictionary(state.types.values.filter(\.namespaced).map { ($0.key, $0) }) { first, _ in
+            first
+        }
         for (typeKey, type) in namespacedTypes {
             for (key, object) in state.objects[typeKey] ?? [:] where key.hasPrefix(namespace + "/") {
                 let name = ObjectMeta.name(object.value)

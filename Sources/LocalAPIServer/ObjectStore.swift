@@ -28,7 +28,7 @@ struct ChangeEvent: Sendable {
 /// What a watch stream carries.
 enum WatchMessage: Sendable {
     case event(type: String, object: StoredObject)
-    case bookmark(resourceVersion: Int64)
+    case bookmark(resourceVersion: Int64, initialEventsEnd: Bool)
     case error(APIError)
 }
 
@@ -171,7 +171,8 @@ final class ObjectStore: Sendable {
             state.objects[type.key, default: [:]][key] = stored
         }
         Self.record(
-            ChangeEvent(type: eventType, typeKey: type.key, namespace: namespace ?? "", object: stored, resourceVersion: rv),
+            ChangeEvent(
+                type: eventType, typeKey: type.key, namespace: namespace ?? "", object: stored, resourceVersion: rv),
             in: &state, historyLimit: historyLimit)
         return stored
     }
@@ -232,9 +233,10 @@ final class ObjectStore: Sendable {
     }
 
     /// Sends a bookmark with the current resourceVersion to one watcher.
-    func bookmark(_ id: Int) {
+    func bookmark(_ id: Int, initialEventsEnd: Bool = false) {
         state.withLock { state in
-            _ = state.watchers[id]?.continuation.yield(.bookmark(resourceVersion: state.resourceVersion))
+            _ = state.watchers[id]?.continuation.yield(
+                .bookmark(resourceVersion: state.resourceVersion, initialEventsEnd: initialEventsEnd))
         }
     }
 

@@ -26,9 +26,12 @@ enum OpenAPI {
         var paths = JSONObject()
         for type in served.sorted(by: { $0.plural < $1.plural }) {
             let prefix = "/" + rest.joined(separator: "/")
-            let path = type.namespaced
+            let path =
+                type.namespaced
                 ? "\(prefix)/namespaces/{namespace}/\(type.plural)/{name}" : "\(prefix)/\(type.plural)/{name}"
-            let gvk: JSONValue = ["group": .string(type.group), "version": .string(type.version), "kind": .string(type.kind)]
+            let gvk: JSONValue = [
+                "group": .string(type.group), "version": .string(type.version), "kind": .string(type.kind),
+            ]
             let operation: JSONValue = [
                 "operationId": .string("patch\(type.kind)"),
                 "parameters": [

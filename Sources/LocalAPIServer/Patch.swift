@@ -52,7 +52,8 @@ enum Patch {
                 let field = String(key.dropFirst("$deleteFromPrimitiveList/".count))
                 let remove = value.arrayValue ?? []
                 if let list = result[field]?.arrayValue {
-                    result[field] = .array(list.filter { item in !remove.contains(where: { $0.semanticallyEquals(item) }) })
+                    result[field] = .array(
+                        list.filter { item in !remove.contains(where: { $0.semanticallyEquals(item) }) })
                 }
                 continue
             }
@@ -161,7 +162,9 @@ enum Patch {
             } else if let array = current.arrayValue, let index = Int(token), array.indices.contains(index) {
                 current = array[index]
             } else {
-                throw APIError(code: 422, reason: "Invalid", message: "json patch path not found: /\(pointer.joined(separator: "/"))")
+                throw APIError(
+                    code: 422, reason: "Invalid",
+                    message: "json patch path not found: /\(pointer.joined(separator: "/"))")
             }
         }
         return current

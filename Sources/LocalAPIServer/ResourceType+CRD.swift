@@ -9,7 +9,8 @@ extension ResourceType {
         var causes: [APIError.Cause] = []
         func require(_ path: [String]) -> String {
             guard let value = crd[path: path]?.stringValue, !value.isEmpty else {
-                causes.append(.init(reason: "FieldValueRequired", message: "Required value", field: path.joined(separator: ".")))
+                causes.append(
+                    .init(reason: "FieldValueRequired", message: "Required value", field: path.joined(separator: ".")))
                 return ""
             }
             return value
@@ -20,13 +21,17 @@ extension ResourceType {
         let scope = require(["spec", "scope"])
         if !plural.isEmpty, !group.isEmpty, name != "\(plural).\(group)" {
             causes.append(
-                .init(reason: "FieldValueInvalid", message: "Invalid value: \"\(name)\": must be spec.names.plural+\".\"+spec.group",
-                      field: "metadata.name"))
+                .init(
+                    reason: "FieldValueInvalid",
+                    message: "Invalid value: \"\(name)\": must be spec.names.plural+\".\"+spec.group",
+                    field: "metadata.name"))
         }
         if !scope.isEmpty, scope != "Namespaced", scope != "Cluster" {
             causes.append(
-                .init(reason: "FieldValueNotSupported", message: "Unsupported value: \"\(scope)\": supported values: \"Cluster\", \"Namespaced\"",
-                      field: "spec.scope"))
+                .init(
+                    reason: "FieldValueNotSupported",
+                    message: "Unsupported value: \"\(scope)\": supported values: \"Cluster\", \"Namespaced\"",
+                    field: "spec.scope"))
         }
         let versions = crd[path: ["spec", "versions"]]?.arrayValue ?? []
         if versions.isEmpty {
@@ -40,8 +45,11 @@ extension ResourceType {
         var types: [ResourceType] = []
         for version in versions where version["served"]?.boolValue ?? true {
             guard let versionName = version["name"]?.stringValue else { continue }
-            let columns = (version["additionalPrinterColumns"]?.arrayValue ?? []).compactMap { column -> PrinterColumn? in
-                guard let name = column["name"]?.stringValue, let path = column["jsonPath"]?.stringValue else { return nil }
+            let columns = (version["additionalPrinterColumns"]?.arrayValue ?? []).compactMap {
+                column -> PrinterColumn? in
+                guard let name = column["name"]?.stringValue, let path = column["jsonPath"]?.stringValue else {
+                    return nil
+                }
                 return PrinterColumn(
                     name: name, type: column["type"]?.stringValue ?? "string", jsonPath: path,
                     description: column["description"]?.stringValue ?? "",

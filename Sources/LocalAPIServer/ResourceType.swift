@@ -25,6 +25,12 @@ struct ResourceType: Sendable, Hashable {
     var schema: JSONValue? = nil
     var isCustom: Bool = false
 
+    /// Whether objects carry `metadata.generation` (kinds with a spec do; ConfigMaps, Secrets, RBAC and the like
+    /// do not, as on a real server).
+    var tracksGeneration: Bool {
+        isCustom || ["apps", "batch", "networking.k8s.io", "autoscaling", "apiextensions.k8s.io"].contains(group)
+    }
+
     var apiVersion: String { group.isEmpty ? version : "\(group)/\(version)" }
     var listKind: String { kind + "List" }
     /// The storage key shared by every version of the resource.
@@ -97,7 +103,9 @@ extension ResourceType {
         named("coordination.k8s.io", "v1", "Lease", "leases"),
         named("networking.k8s.io", "v1", "Ingress", "ingresses", short: ["ing"], status: true),
         named("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", short: ["netpol"]),
-        named("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers", short: ["hpa"], all: true, status: true),
+        named(
+            "autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers", short: ["hpa"], all: true,
+            status: true),
         named("events.k8s.io", "v1", "Event", "events", short: ["ev"]),
         named(
             "apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions", namespaced: false,

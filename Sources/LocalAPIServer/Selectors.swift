@@ -48,7 +48,9 @@ struct LabelSelector: Sendable {
             if let range = term.range(of: op) {
                 let key = term[..<range.lowerBound].trimmingCharacters(in: .whitespaces)
                 let value = term[range.upperBound...].trimmingCharacters(in: .whitespaces)
-                guard !key.isEmpty else { throw .badRequest("unable to parse requirement: found '\(op)', expected: identifier") }
+                guard !key.isEmpty else {
+                    throw .badRequest("unable to parse requirement: found '\(op)', expected: identifier")
+                }
                 return make(key, value)
             }
         }
@@ -60,9 +62,10 @@ struct LabelSelector: Sendable {
                 guard list.hasPrefix("("), list.hasSuffix(")") else {
                     throw .badRequest("unable to parse requirement: found '\(list)', expected: '('")
                 }
-                let values = Set(list.dropFirst().dropLast().split(separator: ",").map {
-                    $0.trimmingCharacters(in: .whitespaces)
-                })
+                let values = Set(
+                    list.dropFirst().dropLast().split(separator: ",").map {
+                        $0.trimmingCharacters(in: .whitespaces)
+                    })
                 return isIn ? .isIn(words[0], values) : .notIn(words[0], values)
             }
             throw .badRequest("unable to parse requirement: found '\(rest)', expected: in, notin, =, ==, !=")

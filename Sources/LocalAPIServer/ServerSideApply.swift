@@ -91,7 +91,9 @@ enum ServerSideApply {
     }
 
     private static func matches(_ item: JSONValue, _ key: JSONValue) -> Bool {
-        (key.objectValue ?? JSONObject()).allSatisfy { field in item[field.key]?.semanticallyEquals(field.value) ?? false }
+        (key.objectValue ?? JSONObject()).allSatisfy { field in
+            item[field.key]?.semanticallyEquals(field.value) ?? false
+        }
     }
 
     static func remove(_ object: JSONValue, _ path: FieldPath) -> JSONValue {
@@ -106,7 +108,8 @@ enum ServerSideApply {
             }
             return .object(dictionary)
         }
-        if first.hasPrefix("k:"), var array = object.arrayValue, let key = try? JSONParser.parse(String(first.dropFirst(2))),
+        if first.hasPrefix("k:"), var array = object.arrayValue,
+            let key = try? JSONParser.parse(String(first.dropFirst(2))),
             let index = array.firstIndex(where: { matches($0, key) })
         {
             if rest.isEmpty { array.remove(at: index) } else { array[index] = remove(array[index], rest) }
@@ -188,11 +191,16 @@ enum ServerSideApply {
         let apiVersion = new["apiVersion"]?.stringValue ?? ""
         if changed.isEmpty {
             // Only removals: nothing new to own.
-        } else if let index = list.firstIndex(where: { $0.manager == manager && $0.operation == "Update" && $0.subresource == subresource }) {
+        } else if let index = list.firstIndex(where: {
+            $0.manager == manager && $0.operation == "Update" && $0.subresource == subresource
+        }) {
             list[index].paths.formUnion(changed)
             list[index].time = ObjectMeta.now()
         } else {
-            list.append(Entry(manager: manager, operation: "Update", apiVersion: apiVersion, subresource: subresource, paths: changed))
+            list.append(
+                Entry(
+                    manager: manager, operation: "Update", apiVersion: apiVersion, subresource: subresource,
+                    paths: changed))
         }
         var result = new
         store(list, in: &result)
@@ -220,7 +228,8 @@ enum ServerSideApply {
         }
         if !conflicts.isEmpty, !force {
             let causes = conflicts.map { manager, path in
-                APIError.Cause(reason: "FieldManagerConflict", message: "conflict with \"\(manager)\"", field: dotted(path))
+                APIError.Cause(
+                    reason: "FieldManagerConflict", message: "conflict with \"\(manager)\"", field: dotted(path))
             }
             let lines = conflicts.map { "conflict with \"\($0.0)\": \(dotted($0.1))" }.joined(separator: "\n- ")
             throw APIError(
@@ -242,8 +251,9 @@ enum ServerSideApply {
         result = Patch.strategicMerge(result, appliedBody)
         list.removeAll { $0.manager == manager && $0.operation == "Apply" }
         list.append(
-            Entry(manager: manager, operation: "Apply", apiVersion: applied["apiVersion"]?.stringValue ?? type.apiVersion,
-                  subresource: subresource, paths: appliedPaths))
+            Entry(
+                manager: manager, operation: "Apply", apiVersion: applied["apiVersion"]?.stringValue ?? type.apiVersion,
+                subresource: subresource, paths: appliedPaths))
         store(list, in: &result)
         return result
     }

@@ -29,12 +29,13 @@ enum Table {
     }
 
     static func definitions(_ columns: [PrinterColumn]) -> JSONValue {
-        .array(columns.map { column in
-            [
-                "name": .string(column.name), "type": .string(column.type), "format": .string(column.format),
-                "description": .string(column.description), "priority": .integer(Int64(column.priority)),
-            ]
-        })
+        .array(
+            columns.map { column in
+                [
+                    "name": .string(column.name), "type": .string(column.type), "format": .string(column.format),
+                    "description": .string(column.description), "priority": .integer(Int64(column.priority)),
+                ]
+            })
     }
 
     static func row(_ object: JSONValue, _ columns: [PrinterColumn]) -> JSONValue {
@@ -76,7 +77,9 @@ enum Table {
         return "\(hours / 24 / 365)y"
     }
 
-    static func table(_ objects: [JSONValue], type: ResourceType, resourceVersion: String, continueToken: String?) -> JSONValue {
+    static func table(_ objects: [JSONValue], type: ResourceType, resourceVersion: String, continueToken: String?)
+        -> JSONValue
+    {
         let columns = columns(for: type)
         var metadata = JSONObject()
         metadata["resourceVersion"] = .string(resourceVersion)
@@ -140,7 +143,9 @@ enum JSONPath {
             let position = index < 0 ? array.count + index : index
             return array.indices.contains(position) ? [array[position]] : []
         }
-        if (inner.hasPrefix("'") && inner.hasSuffix("'")) || (inner.hasPrefix("\"") && inner.hasSuffix("\"")), inner.count >= 2 {
+        if (inner.hasPrefix("'") && inner.hasSuffix("'")) || (inner.hasPrefix("\"") && inner.hasSuffix("\"")),
+            inner.count >= 2
+        {
             return value[String(inner.dropFirst().dropLast())].map { [$0] } ?? []
         }
         if inner.hasPrefix("?(") && inner.hasSuffix(")") {

@@ -36,28 +36,49 @@ enum Validation {
         var causes: [APIError.Cause] = []
         let name = ObjectMeta.name(object)
         if name.isEmpty {
-            causes.append(.init(reason: "FieldValueRequired", message: "Required value: name or generateName is required", field: "metadata.name"))
+            causes.append(
+                .init(
+                    reason: "FieldValueRequired", message: "Required value: name or generateName is required",
+                    field: "metadata.name"))
         } else {
             let label = ["namespaces", "services"].contains(type.plural) && type.group.isEmpty
             let valid = label ? isDNSLabel(name) : isDNSSubdomain(name)
             if !valid {
-                let rule = label
+                let rule =
+                    label
                     ? "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character"
-                    : (name.count > 253 ? "must be no more than 253 characters"
+                    : (name.count > 253
+                        ? "must be no more than 253 characters"
                         : "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character")
-                causes.append(.init(reason: "FieldValueInvalid", message: "Invalid value: \"\(name)\": \(rule)", field: "metadata.name"))
+                causes.append(
+                    .init(
+                        reason: "FieldValueInvalid", message: "Invalid value: \"\(name)\": \(rule)",
+                        field: "metadata.name"))
             }
         }
         for (key, value) in object[path: ["metadata", "labels"]]?.objectValue ?? JSONObject() {
             if !isLabelKey(key) {
-                causes.append(.init(reason: "FieldValueInvalid", message: "Invalid value: \"\(key)\": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character", field: "metadata.labels"))
+                causes.append(
+                    .init(
+                        reason: "FieldValueInvalid",
+                        message:
+                            "Invalid value: \"\(key)\": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character",
+                        field: "metadata.labels"))
             }
             guard let text = value.stringValue else {
-                causes.append(.init(reason: "FieldValueInvalid", message: "Invalid value: label values must be strings", field: "metadata.labels"))
+                causes.append(
+                    .init(
+                        reason: "FieldValueInvalid", message: "Invalid value: label values must be strings",
+                        field: "metadata.labels"))
                 continue
             }
             if !isLabelValue(text) {
-                causes.append(.init(reason: "FieldValueInvalid", message: "Invalid value: \"\(text)\": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (max 63 characters)", field: "metadata.labels"))
+                causes.append(
+                    .init(
+                        reason: "FieldValueInvalid",
+                        message:
+                            "Invalid value: \"\(text)\": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (max 63 characters)",
+                        field: "metadata.labels"))
             }
         }
         if let schema = type.schema {
@@ -73,7 +94,8 @@ enum Validation {
                 schemaCopy["properties"] = .object(properties)
             }
             if let required = schemaCopy["required"]?.arrayValue {
-                schemaCopy["required"] = .array(required.filter { !["metadata", "apiVersion", "kind"].contains($0.stringValue ?? "") })
+                schemaCopy["required"] = .array(
+                    required.filter { !["metadata", "apiVersion", "kind"].contains($0.stringValue ?? "") })
             }
             SchemaValidator.validate(copy, schema: schemaCopy, path: "", causes: &causes)
         }
@@ -87,27 +109,50 @@ enum SchemaValidator {
         let field = path.isEmpty ? "<root>" : path
         if value.isNull, schema["nullable"]?.boolValue == true { return }
         if let type = schema["type"]?.stringValue, !matchesType(value, type) {
-            causes.append(.init(reason: "FieldValueTypeInvalid", message: "Invalid value: \"\(typeName(value))\": \(field) in body must be of type \(type): \"\(typeName(value))\"", field: field))
+            causes.append(
+                .init(
+                    reason: "FieldValueTypeInvalid",
+                    message:
+                        "Invalid value: \"\(typeName(value))\": \(field) in body must be of type \(type): \"\(typeName(value))\"",
+                    field: field))
             return
         }
         if let options = schema["enum"]?.arrayValue, !options.contains(where: { $0.semanticallyEquals(value) }) {
             let list = options.map { JSONSerializer.string($0) }.joined(separator: ", ")
-            causes.append(.init(reason: "FieldValueNotSupported", message: "Unsupported value: \(JSONSerializer.string(value)): supported values: \(list)", field: field))
+            causes.append(
+                .init(
+                    reason: "FieldValueNotSupported",
+                    message: "Unsupported value: \(JSONSerializer.string(value)): supported values: \(list)",
+                    field: field))
         }
         if let pattern = schema["pattern"]?.stringValue, let text = value.stringValue,
             let regex = try? NSRegularExpression(pattern: pattern),
             regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) == nil
         {
-            causes.append(.init(reason: "FieldValueInvalid", message: "Invalid value: \"\(text)\": \(field) in body should match '\(pattern)'", field: field))
+            causes.append(
+                .init(
+                    reason: "FieldValueInvalid",
+                    message: "Invalid value: \"\(text)\": \(field) in body should match '\(pattern)'", field: field))
         }
         if let minimum = schema["minimum"]?.doubleValue, let number = value.doubleValue, number < minimum {
-            causes.append(.init(reason: "FieldValueInvalid", message: "Invalid value: \(JSONSerializer.string(value)): \(field) in body should be greater than or equal to \(JSONSerializer.string(schema["minimum"] ?? .null))", field: field))
+            causes.append(
+                .init(
+                    reason: "FieldValueInvalid",
+                    message:
+                        "Invalid value: \(JSONSerializer.string(value)): \(field) in body should be greater than or equal to \(JSONSerializer.string(schema["minimum"] ?? .null))",
+                    field: field))
         }
         if let maximum = schema["maximum"]?.doubleValue, let number = value.doubleValue, number > maximum {
-            causes.append(.init(reason: "FieldValueInvalid", message: "Invalid value: \(JSONSerializer.string(value)): \(field) in body should be less than or equal to \(JSONSerializer.string(schema["maximum"] ?? .null))", field: field))
+            causes.append(
+                .init(
+                    reason: "FieldValueInvalid",
+                    message:
+                        "Invalid value: \(JSONSerializer.string(value)): \(field) in body should be less than or equal to \(JSONSerializer.string(schema["maximum"] ?? .null))",
+                    field: field))
         }
         if let object = value.objectValue {
-            for required in schema["required"]?.arrayValue?.compactMap(\.stringValue) ?? [] where object[required] == nil {
+            for required in schema["required"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            where object[required] == nil {
                 let child = path.isEmpty ? required : "\(path).\(required)"
                 causes.append(.init(reason: "FieldValueRequired", message: "Required value", field: child))
             }

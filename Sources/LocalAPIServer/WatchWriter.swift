@@ -20,7 +20,7 @@ enum WatchWriter {
                 }
             }
             if watch.bookmarks {
-                store.bookmark(id)
+                store.bookmark(id, initialEventsEnd: watch.sendInitialEvents)
                 group.addTask {
                     while !Task.isCancelled {
                         try await Task.sleep(for: bookmarkInterval)

@@ -16,7 +16,9 @@ struct HTTPTests {
         try await TestCluster.with { cluster in
             let (malformed, malformedBody) = try await cluster.http("POST", Self.cmPath, body: Array("{nope".utf8))
             #expect(malformed == 400)
-            #expect(malformedBody["kind"] == "Status" && malformedBody["reason"] == "BadRequest" && malformedBody["code"] == 400)
+            #expect(
+                malformedBody["kind"] == "Status" && malformedBody["reason"] == "BadRequest"
+                    && malformedBody["code"] == 400)
             let (unknown, unknownBody) = try await cluster.http("GET", "/api/v1/namespaces/default/gizmos")
             #expect(unknown == 404 && unknownBody["reason"] == "NotFound")
             let (wrongVersion, _) = try await cluster.http(
@@ -25,7 +27,8 @@ struct HTTPTests {
             let big = Self.configMap("big", data: ["k": .string(String(repeating: "x", count: 3 * 1024 * 1024 + 10))])
             let (tooLarge, _) = try await cluster.http("POST", Self.cmPath, json: big)
             #expect(tooLarge == 413)
-            let (longName, longBody) = try await cluster.http("POST", Self.cmPath, json: Self.configMap(String(repeating: "a", count: 254)))
+            let (longName, longBody) = try await cluster.http(
+                "POST", Self.cmPath, json: Self.configMap(String(repeating: "a", count: 254)))
             #expect(longName == 422 && longBody["reason"] == "Invalid")
             #expect(longBody[path: ["details", "causes"]]?.arrayValue?.first?["field"] == "metadata.name")
             var badLabel = Self.configMap("labelled")
@@ -77,7 +80,8 @@ struct HTTPTests {
             #expect(created["status"] == nil)
             #expect(created[path: ["metadata", "generation"]] == 1)
             let (_, labelled) = try await cluster.http(
-                "PATCH", path + "/d", json: ["metadata": ["labels": ["a": "b"]]], contentType: "application/merge-patch+json")
+                "PATCH", path + "/d", json: ["metadata": ["labels": ["a": "b"]]],
+                contentType: "application/merge-patch+json")
             #expect(labelled[path: ["metadata", "generation"]] == 1)
             let (_, scaled) = try await cluster.http(
                 "PATCH", path + "/d", json: ["spec": ["replicas": 2], "status": ["replicas": 5]],
@@ -107,10 +111,12 @@ struct HTTPTests {
             ] as [(JSONValue, String)] {
                 let (code, body) = try await cluster.http("POST", path, json: widget(spec))
                 #expect(code == 422, "\(spec)")
-                let fields = body[path: ["details", "causes"]]?.arrayValue?.compactMap { $0["field"]?.stringValue } ?? []
+                let fields =
+                    body[path: ["details", "causes"]]?.arrayValue?.compactMap { $0["field"]?.stringValue } ?? []
                 #expect(fields.contains(field), "\(body)")
             }
-            let (ok, _) = try await cluster.http("POST", path, json: widget(["size": 2, "color": "blue", "code": "abc"]))
+            let (ok, _) = try await cluster.http(
+                "POST", path, json: widget(["size": 2, "color": "blue", "code": "abc"]))
             #expect(ok == 201)
         }
     }
@@ -123,9 +129,12 @@ struct HTTPTests {
             var token = ""
             var pages = 0
             repeat {
-                let (_, page) = try await cluster.http("GET", Self.cmPath + "?limit=2" + (token.isEmpty ? "" : "&continue=\(token)"))
+                let (_, page) = try await cluster.http(
+                    "GET", Self.cmPath + "?limit=2" + (token.isEmpty ? "" : "&continue=\(token)"))
                 names += page["items"]?.arrayValue?.compactMap { $0[path: ["metadata", "name"]]?.stringValue } ?? []
-                token = page[path: ["metadata", "continue"]]?.stringValue?.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+                token =
+                    page[path: ["metadata", "continue"]]?.stringValue?.addingPercentEncoding(
+                        withAllowedCharacters: .alphanumerics) ?? ""
                 pages += 1
             } while !token.isEmpty && pages < 10
             #expect(names == ["p0", "p1", "p2", "p3", "p4"])
@@ -136,14 +145,18 @@ struct HTTPTests {
     @Test("Deleting a namespace deletes its contents")
     func namespaceDeletion() async throws {
         try await TestCluster.with { cluster in
-            _ = try await cluster.http("POST", "/api/v1/namespaces", json: ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": "gone"]])
-            let (created, _) = try await cluster.http("POST", "/api/v1/namespaces/gone/configmaps", json: Self.configMap("inside"))
+            _ = try await cluster.http(
+                "POST", "/api/v1/namespaces",
+                json: ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": "gone"]])
+            let (created, _) = try await cluster.http(
+                "POST", "/api/v1/namespaces/gone/configmaps", json: Self.configMap("inside"))
             #expect(created == 201)
             let (deleted, _) = try await cluster.http("DELETE", "/api/v1/namespaces/gone")
             #expect(deleted == 200)
             let (_, list) = try await cluster.http("GET", "/api/v1/configmaps")
             #expect(list["items"]?.arrayValue?.isEmpty == true)
-            let (noNamespace, _) = try await cluster.http("POST", "/api/v1/namespaces/gone/configmaps", json: Self.configMap("x"))
+            let (noNamespace, _) = try await cluster.http(
+                "POST", "/api/v1/namespaces/gone/configmaps", json: Self.configMap("x"))
             #expect(noNamespace == 404)
         }
     }
@@ -154,7 +167,8 @@ struct HTTPTests {
             let versions = try await withThrowingTaskGroup(of: String.self) { group in
                 for index in 0..<200 {
                     group.addTask {
-                        let (_, object) = try await cluster.http("POST", Self.cmPath, json: Self.configMap("par\(index)"))
+                        let (_, object) = try await cluster.http(
+                            "POST", Self.cmPath, json: Self.configMap("par\(index)"))
                         return object[path: ["metadata", "resourceVersion"]]?.stringValue ?? ""
                     }
                 }
@@ -172,14 +186,18 @@ struct HTTPTests {
 struct PersistenceTests {
     @Test("With a data directory, objects, CRDs and resourceVersions survive a restart")
     func survivesRestart() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("petrel-data-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "petrel-data-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let configuration = LocalAPIServer.Configuration(dataDirectory: directory.path)
         let before = try await TestCluster.with(configuration: configuration) { cluster in
             #expect(try await cluster.kubectl(["apply", "-f", "-"], stdin: widgetCRD).status == 0)
-            let widget: JSONValue = ["apiVersion": "test.petrel.dev/v1", "kind": "Widget", "metadata": ["name": "kept"], "spec": ["size": 1]]
-            let (code, _) = try await cluster.http("POST", "/apis/test.petrel.dev/v1/namespaces/default/widgets", json: widget)
+            let widget: JSONValue = [
+                "apiVersion": "test.petrel.dev/v1", "kind": "Widget", "metadata": ["name": "kept"], "spec": ["size": 1],
+            ]
+            let (code, _) = try await cluster.http(
+                "POST", "/apis/test.petrel.dev/v1/namespaces/default/widgets", json: widget)
             #expect(code == 201)
             let (_, object) = try await cluster.http("POST", HTTPTests.cmPath, json: HTTPTests.configMap("kept"))
             return object
@@ -188,7 +206,8 @@ struct PersistenceTests {
             let (code, object) = try await cluster.http("GET", HTTPTests.cmPath + "/kept")
             #expect(code == 200)
             #expect(object == before)
-            let (widgetCode, _) = try await cluster.http("GET", "/apis/test.petrel.dev/v1/namespaces/default/widgets/kept")
+            let (widgetCode, _) = try await cluster.http(
+                "GET", "/apis/test.petrel.dev/v1/namespaces/default/widgets/kept")
             #expect(widgetCode == 200)
             let (_, list) = try await cluster.http("GET", HTTPTests.cmPath)
             let listVersion = Int(list[path: ["metadata", "resourceVersion"]]?.stringValue ?? "") ?? 0

@@ -42,7 +42,9 @@ struct PythonWatchTests {
             try Self.script.write(toFile: scriptPath, atomically: true, encoding: .utf8)
             let output = try await cluster.run(python, [scriptPath, cluster.kubeconfig])
             #expect(output.status == 0, "\(output.stderr)")
-            #expect(output.stdout.contains("EVENTS MODIFIED:py-a,ADDED:py-b,DELETED:py-a"), "\(output.stdout)\(output.stderr)")
+            #expect(
+                output.stdout.contains("EVENTS MODIFIED:py-a,ADDED:py-b,DELETED:py-a"),
+                "\(output.stdout)\(output.stderr)")
             #expect(output.stdout.contains("GONE 410"), "\(output.stdout)\(output.stderr)")
         }
     }

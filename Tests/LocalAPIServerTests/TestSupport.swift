@@ -4,7 +4,7 @@ import LocalAPIServer
 import Testing
 
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// A running in-process server plus a temporary directory holding its kubeconfig.
@@ -17,7 +17,8 @@ struct TestCluster: Sendable {
     static func with<T: Sendable>(
         configuration: LocalAPIServer.Configuration = .init(), _ body: @Sendable (TestCluster) async throws -> T
     ) async throws -> T {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("petrel-apiserver-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "petrel-apiserver-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         return try await LocalAPIServer.withRunning(configuration: configuration) { url in
@@ -47,7 +48,9 @@ struct TestCluster: Sendable {
         try await run("/usr/bin/kubectl", args, stdin: stdin)
     }
 
-    func run(_ executable: String, _ args: [String], stdin: String? = nil, extraEnv: [String: String] = [:]) async throws -> Output {
+    func run(_ executable: String, _ args: [String], stdin: String? = nil, extraEnv: [String: String] = [:])
+        async throws -> Output
+    {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = args
@@ -93,8 +96,10 @@ struct TestCluster: Sendable {
     }
 
     /// Sends one HTTP request and returns the status code and parsed body.
-    func http(_ method: String, _ path: String, body: [UInt8]? = nil, contentType: String = "application/json",
-              accept: String = "application/json") async throws -> (Int, JSONValue) {
+    func http(
+        _ method: String, _ path: String, body: [UInt8]? = nil, contentType: String = "application/json",
+        accept: String = "application/json"
+    ) async throws -> (Int, JSONValue) {
         var request = URLRequest(url: URL(string: url.absoluteString + path)!)
         request.httpMethod = method
         request.setValue(contentType, forHTTPHeaderField: "Content-Type")
@@ -106,7 +111,9 @@ struct TestCluster: Sendable {
         return (status, value)
     }
 
-    func http(_ method: String, _ path: String, json: JSONValue, contentType: String = "application/json") async throws -> (Int, JSONValue) {
+    func http(_ method: String, _ path: String, json: JSONValue, contentType: String = "application/json") async throws
+        -> (Int, JSONValue)
+    {
         try await http(method, path, body: JSONSerializer.bytes(json), contentType: contentType)
     }
 }
@@ -179,7 +186,8 @@ let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().de
 
 /// The Python interpreter of the venv from `PETREL_VENV` (or `<package root>/.petrel/venv`), if present.
 let venvPython: String? = {
-    let venv = ProcessInfo.processInfo.environment["PETREL_VENV"] ?? packageRoot.appendingPathComponent(".petrel/venv").path
+    let venv =
+        ProcessInfo.processInfo.environment["PETREL_VENV"] ?? packageRoot.appendingPathComponent(".petrel/venv").path
     let python = venv + "/bin/python"
     return FileManager.default.isExecutableFile(atPath: python) ? python : nil
 }()
