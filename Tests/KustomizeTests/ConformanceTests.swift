@@ -21,7 +21,9 @@ struct ConformanceTests {
     }
 
     /// Runs `kubectl kustomize` with an empty environment; returns stdout, or nil when it fails.
-    static func oracle(_ directory: URL) throws -> (String?, String) {
+    /// The process runs without blocking the cooperative thread pool (on 2 cores, a blocked pool starves every other
+    /// suite running in parallel).
+    static func oracle(_ directory: URL) async throws -> (String?, String) {
         let home = FileManager.default.temporaryDirectory.appendingPathComponent("kustomize-home-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: home) }
@@ -32,21 +34,24 @@ struct ConformanceTests {
         let err = Pipe()
         process.standardOutput = out
         process.standardError = err
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        let errors = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let stderr = String(decoding: errors, as: UTF8.self)
-        return (process.terminationStatus == 0 ? String(decoding: data, as: UTF8.self) : nil, stderr)
+        let outputTask = Task.detached { out.fileHandleForReading.readDataToEndOfFile() }
+        let errorTask = Task.detached { err.fileHandleForReading.readDataToEndOfFile() }
+        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
+            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
+            do { try process.run() } catch { continuation.resume(throwing: error) }
+        }
+        let data = await outputTask.value
+        let stderr = String(decoding: await errorTask.value, as: UTF8.self)
+        return (status == 0 ? String(decoding: data, as: UTF8.self) : nil, stderr)
     }
 
     @Test(
         "fixture builds like kubectl kustomize",
         .enabled(if: FileManager.default.isExecutableFile(atPath: kubectl), "needs /usr/bin/kubectl"), arguments: cases)
-    func fixture(name: String) throws {
+    func fixture(name: String) async throws {
         let root = Self.fixtures.appendingPathComponent(name)
         let path = Self.buildPath(name)
-        let (expectedText, oracleError) = try Self.oracle(root.appendingPathComponent(path))
+        let (expectedText, oracleError) = try await Self.oracle(root.appendingPathComponent(path))
         let result = Result { () throws(KustomizeError) in try KustomizeBuilder().build(root: root, path: path) }
         if name.hasPrefix("error-") {
             #expect(expectedText == nil, "kubectl kustomize should fail for \(name)")
