@@ -24,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.29.0"),
     ],
     targets: [
         // Layer 0
@@ -36,6 +38,9 @@ let package = Package(
             dependencies: [
                 "KubeCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -121,7 +126,10 @@ let package = Package(
         .testTarget(name: "KubeCoreTests", dependencies: ["KubeCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ControllerRuntimeTests",
-            dependencies: ["ControllerRuntime", "KubeCore", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "ControllerRuntime", "KubeCore", "KubeClient", "LocalAPIServer",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "PetrelAPITests",
@@ -133,6 +141,9 @@ let package = Package(
         .testTarget(name: "PetrelCLITests", dependencies: ["petrel"], swiftSettings: swiftSettings),
         .testTarget(
             name: "LocalAPIServerTests", dependencies: ["LocalAPIServer", "KubeCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "KubeClientTests", dependencies: ["KubeClient", "KubeCore"], exclude: ["Resources"],
+            swiftSettings: swiftSettings),
     ]
 )
 
