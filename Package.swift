@@ -28,6 +28,7 @@ let package = Package(
     targets: [
         // Layer 0
         .systemLibrary(name: "CLibGit2", pkgConfig: "libgit2", providers: [.apt(["libgit2-dev"])]),
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "KubeCore", swiftSettings: swiftSettings),
 
         // Layer 1
@@ -43,7 +44,7 @@ let package = Package(
         .target(
             name: "GitSource",
             dependencies: [
-                "CLibGit2",
+                "CLibGit2", "CZlib",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -93,7 +94,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .target(
             name: "PetrelTesting",
-            dependencies: ["LocalAPIServer", "KubeClient", "GitSource", "KubeCore"],
+            dependencies: ["GitSource", "KubeCore"],
             swiftSettings: swiftSettings),
 
         // Layer 5
@@ -118,6 +119,7 @@ let package = Package(
 
         // Tests mirror the targets
         .testTarget(name: "KubeCoreTests", dependencies: ["KubeCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "GitSourceTests", dependencies: ["GitSource", "PetrelTesting"], swiftSettings: swiftSettings),
     ]
 )
 
