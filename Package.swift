@@ -30,6 +30,7 @@ let package = Package(
     targets: [
         // Layer 0
         .systemLibrary(name: "CLibGit2", pkgConfig: "libgit2", providers: [.apt(["libgit2-dev"])]),
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "KubeCore", swiftSettings: swiftSettings),
 
         // Layer 1
@@ -48,7 +49,7 @@ let package = Package(
         .target(
             name: "GitSource",
             dependencies: [
-                "CLibGit2",
+                "CLibGit2", "CZlib",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -144,6 +145,7 @@ let package = Package(
         .testTarget(
             name: "KubeClientTests", dependencies: ["KubeClient", "KubeCore"], exclude: ["Resources"],
             swiftSettings: swiftSettings),
+        .testTarget(name: "GitSourceTests", dependencies: ["GitSource", "PetrelTesting"], swiftSettings: swiftSettings),
     ]
 )
 

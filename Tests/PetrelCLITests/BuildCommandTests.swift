@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import Testing
 
@@ -10,13 +11,13 @@ func run(_ executable: String, _ arguments: [String]) async throws -> (status: I
     let stderr = Pipe()
     process.standardOutput = stdout
     process.standardError = stderr
-    let outputTask = Task.detached { stdout.fileHandleForReading.readDataToEndOfFile() }
-    let errorTask = Task.detached { stderr.fileHandleForReading.readDataToEndOfFile() }
+    let outputTask = readOffPool(stdout)
+    let errorTask = readOffPool(stderr)
     let status: Int32 = try await withCheckedThrowingContinuation { continuation in
         process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
         do { try process.run() } catch { continuation.resume(throwing: error) }
     }
-    return (status, String(decoding: await outputTask.value, as: UTF8.self), String(decoding: await errorTask.value, as: UTF8.self))
+    return (status, String(decoding: await outputTask(), as: UTF8.self), String(decoding: await errorTask(), as: UTF8.self))
 }
 
 /// The built `petrel` binary, next to the test bundle.
@@ -64,4 +65,26 @@ struct BuildCommandTests {
         #expect(ours.status != 0)
         #expect(ours.stderr.contains("is not a directory"))
     }
+}
+
+/// Starts reading a pipe to its end on a Dispatch thread (never on the cooperative pool, which a blocking read would
+/// starve on a 2-core machine) and returns a function that awaits the data.
+func readOffPool(_ pipe: Pipe) -> @Sendable () async -> Data {
+    let box = DataBox()
+    let group = DispatchGroup()
+    group.enter()
+    DispatchQueue.global().async {
+        box.data = pipe.fileHandleForReading.readDataToEndOfFile()
+        group.leave()
+    }
+    return {
+        await withCheckedContinuation { continuation in
+            group.notify(queue: .global()) { continuation.resume(returning: box.data) }
+        }
+    }
+}
+
+/// Data written once by the reading thread before the group is left, read after `notify`.
+final class DataBox: @unchecked Sendable {
+    var data = Data()
 }

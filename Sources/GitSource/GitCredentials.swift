@@ -1,0 +1,48 @@
+/// Authentication for a Git remote, mirroring the data keys of a Flux GitRepository secret.
+///
+/// HTTP(S): `username` + `password`, or `bearerToken`; `caCertificate` (`ca.crt`) is appended to the system bundle.
+/// SSH: `identity` (private key, PEM or OpenSSH format) with optional `password` (its passphrase) and `knownHosts`,
+/// which is required: the host key is always verified against it. `tls.crt`/`tls.key` (mutual TLS) are not
+/// supported by libgit2 1.5 with mbedTLS and are refused with ``GitSourceError/unsupportedCredentials(_:)``.
+public struct GitCredentials: Sendable, Equatable {
+    /// `username`.
+    public var username: String?
+    /// `password`: the HTTP password or token, or the SSH key's passphrase.
+    public var password: String?
+    /// `bearerToken`: sent as `Authorization: Bearer <token>`.
+    public var bearerToken: String?
+    /// `identity`: the SSH private key.
+    public var identity: String?
+    /// `known_hosts`: OpenSSH known_hosts lines (plain or hashed host names).
+    public var knownHosts: String?
+    /// `ca.crt` (or the legacy `caFile`): PEM certificates to trust in addition to the system bundle.
+    public var caCertificate: String?
+    /// `tls.crt`: client certificate (not supported, see the type's documentation).
+    public var tlsCertificate: String?
+    /// `tls.key`: client key (not supported).
+    public var tlsKey: String?
+
+    /// Creates credentials; every field defaults to absent.
+    public init(
+        username: String? = nil, password: String? = nil, bearerToken: String? = nil, identity: String? = nil,
+        knownHosts: String? = nil, caCertificate: String? = nil, tlsCertificate: String? = nil, tlsKey: String? = nil
+    ) {
+        self.username = username
+        self.password = password
+        self.bearerToken = bearerToken
+        self.identity = identity
+        self.knownHosts = knownHosts
+        self.caCertificate = caCertificate
+        self.tlsCertificate = tlsCertificate
+        self.tlsKey = tlsKey
+    }
+
+    /// Builds credentials from secret data using Flux's key names (`ca.crt` wins over `caFile`).
+    public init(secretData: [String: String]) {
+        self.init(
+            username: secretData["username"], password: secretData["password"],
+            bearerToken: secretData["bearerToken"], identity: secretData["identity"],
+            knownHosts: secretData["known_hosts"], caCertificate: secretData["ca.crt"] ?? secretData["caFile"],
+            tlsCertificate: secretData["tls.crt"], tlsKey: secretData["tls.key"])
+    }
+}

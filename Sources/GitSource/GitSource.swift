@@ -1,2 +1,0 @@
-/// The `GitSource` module. See docs/architecture.md for what it owns.
-package enum GitSourceModule {}
