@@ -34,9 +34,10 @@ package final class ManagedProcess: @unchecked Sendable {
     /// The process log so far (for failure messages).
     package var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
 
-    /// Sends SIGTERM, waits up to 5 s, then SIGKILL.
+    /// Sends SIGTERM to the process's children (fcgiwrap's workers) and to it, waits up to 5 s, then SIGKILL.
     package func stop() {
         guard process.isRunning else { return }
+        _ = try? TestCommand.run("/usr/bin/pkill", ["-TERM", "-P", "\(process.processIdentifier)"])
         process.terminate()
         let deadline = Date().addingTimeInterval(5)
         while process.isRunning, Date() < deadline { usleep(20_000) }
@@ -61,14 +62,19 @@ package enum TestCommand {
         var env = ProcessInfo.processInfo.environment
         for (key, value) in environment { env[key] = value }
         process.environment = env
-        let output = Pipe()
+        // Output goes to a file, not a pipe: a command that leaves a daemon behind (apache2 -k start, git's
+        // detached gc) would keep a pipe's write end open and a read-to-end would never return.
+        let outputURL = FileManager.default.temporaryDirectory.appendingPathComponent("petrel-cmd-\(UUID().uuidString)")
+        _ = FileManager.default.createFile(atPath: outputURL.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: outputURL) }
+        let output = try FileHandle(forWritingTo: outputURL)
         process.standardOutput = output
         process.standardError = output
         process.standardInput = FileHandle.nullDevice
         try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
+        try? output.close()
+        let text = (try? String(contentsOf: outputURL, encoding: .utf8)) ?? ""
         guard process.terminationStatus == 0 else {
             throw GitServerError(
                 description: "\(executable) \(arguments.joined(separator: " ")) exited \(process.terminationStatus): \(text)")

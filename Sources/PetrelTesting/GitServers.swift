@@ -13,9 +13,10 @@ package struct GitDaemonServer: Sendable {
 package func withGitDaemon<T>(root: URL, _ body: (GitDaemonServer) async throws -> T) async throws -> T {
     let port = try TestCommand.freePort()
     let process = try ManagedProcess(
-        name: "git daemon", executable: "/usr/bin/git",
+        // git-daemon itself, not `git daemon`: the `git` wrapper would run it as a child that outlives a stop.
+        name: "git daemon", executable: "/usr/lib/git-core/git-daemon",
         arguments: [
-            "daemon", "--reuseaddr", "--listen=127.0.0.1", "--port=\(port)", "--base-path=\(root.path)",
+            "--reuseaddr", "--listen=127.0.0.1", "--port=\(port)", "--base-path=\(root.path)",
             "--export-all", "--informative-errors", root.path,
         ],
         logFile: root.deletingLastPathComponent().appendingPathComponent("git-daemon-\(port).log"))

@@ -31,7 +31,9 @@ func commitHash(_ result: GitCheckoutResult) -> String? {
     return nil
 }
 
-@Suite("Git over real servers", .serialized, .disabled("hung in the first run (git daemon child outlives `git daemon`); not finished before the deadline"))
+@Suite(
+    "Git over real servers", .serialized,
+)
 struct GitServerTests {
     @Test("git daemon: branch, annotated tag, semver, name, commit, moving and missing branches, no-change path")
     func refsOverGitDaemon() async throws {
@@ -128,7 +130,7 @@ struct GitServerTests {
         }
     }
 
-    @Test("HTTP basic auth, bearer token, wrong and missing credentials")
+    @Test("HTTP basic auth, bearer token, wrong and missing credentials", .disabled("hangs against the real server (not yet diagnosed; issue #4)"))
     func httpAuth() async throws {
         try await withTemporaryDirectory { tmp in
             let root = tmp.appendingPathComponent("srv")
@@ -159,7 +161,7 @@ struct GitServerTests {
         }
     }
 
-    @Test("HTTPS with the CA from ca.crt, and refused without it")
+    @Test("HTTPS with the CA from ca.crt, and refused without it", .disabled("hangs against the real server (not yet diagnosed; issue #4)"))
     func https() async throws {
         try await withTemporaryDirectory { tmp in
             let root = tmp.appendingPathComponent("srv")
@@ -179,7 +181,7 @@ struct GitServerTests {
         }
     }
 
-    @Test("SSH with identity and known_hosts; wrong or missing host keys are refused")
+    @Test("SSH with identity and known_hosts; wrong or missing host keys are refused", .disabled("hangs against the real server (not yet diagnosed; issue #4)"))
     func ssh() async throws {
         try await withTemporaryDirectory { tmp in
             let root = tmp.appendingPathComponent("srv")
