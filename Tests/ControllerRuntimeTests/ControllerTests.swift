@@ -7,8 +7,8 @@ import Testing
 private final class FeedSource: ListWatchSource, Sendable {
     let resourceDescription = "test/v1/widgets"
     let initial: [JSONValue]
-    let stream: AsyncThrowingStream<RawWatchEvent, any Error>
-    let continuation: AsyncThrowingStream<RawWatchEvent, any Error>.Continuation
+    let stream: AsyncThrowingStream<WatchEvent, any Error>
+    let continuation: AsyncThrowingStream<WatchEvent, any Error>.Continuation
 
     init(initial: [JSONValue]) {
         self.initial = initial
@@ -19,7 +19,7 @@ private final class FeedSource: ListWatchSource, Sendable {
         ListPage(items: initial, continueToken: nil, resourceVersion: "1")
     }
 
-    func watch(resourceVersion: String) async throws -> any AsyncSequence<RawWatchEvent, any Error> { stream }
+    func watch(resourceVersion: String) async throws -> any AsyncSequence<WatchEvent, any Error> { stream }
 }
 
 private actor Calls {
@@ -67,10 +67,10 @@ struct ControllerTests {
             group.addTask { await informer.run() }
             group.addTask { await controller.run() }
             #expect(await eventually { await calls.keys.count == 1 })
-            source.continuation.yield(RawWatchEvent(type: "MODIFIED", object: widget("a", generation: 1, status: "Ready")))
-            source.continuation.yield(RawWatchEvent(type: "ADDED", object: widget("b", generation: 1)))
+            source.continuation.yield(WatchEvent(type: .modified, object: widget("a", generation: 1, status: "Ready")))
+            source.continuation.yield(WatchEvent(type: .added, object: widget("b", generation: 1)))
             #expect(await eventually { await calls.keys.count == 2 })
-            source.continuation.yield(RawWatchEvent(type: "MODIFIED", object: widget("a", generation: 2)))
+            source.continuation.yield(WatchEvent(type: .modified, object: widget("a", generation: 2)))
             #expect(await eventually { await calls.keys.count == 3 })
             let keys = await calls.keys.map(\.name)
             #expect(keys == ["a", "b", "a"], "the status-only change must not have been reconciled")

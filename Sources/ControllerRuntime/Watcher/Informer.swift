@@ -61,7 +61,7 @@ package final class Informer: Sendable {
                 do {
                     let stream = try await source.watch(resourceVersion: resourceVersion)
                     for try await event in stream {
-                        await deliver(machine.received(type: event.type, object: event.object))
+                        await deliver(machine.received(type: event.type.rawValue, object: event.object))
                         if case .watching = machine.state { continue }
                         break
                     }

@@ -41,7 +41,7 @@ package struct KubeListWatchSource: ListWatchSource {
         }
     }
 
-    package func watch(resourceVersion: String) async throws -> any AsyncSequence<RawWatchEvent, any Error> {
+    package func watch(resourceVersion: String) async throws -> any AsyncSequence<WatchEvent, any Error> {
         var options = QueryOptions()
         options.resourceVersion = resourceVersion
         options.allowWatchBookmarks = true
@@ -49,7 +49,7 @@ package struct KubeListWatchSource: ListWatchSource {
         options.timeoutSeconds = Int.random(in: 300...600)
         do {
             let stream = try await client.watch(resource, namespace: namespace, options: options)
-            return stream.map { RawWatchEvent(type: $0.type.rawValue, object: $0.object) }
+            return stream
         } catch {
             throw Self.map(error)
         }

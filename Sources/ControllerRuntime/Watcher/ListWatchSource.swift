@@ -15,18 +15,6 @@ package struct ListPage: Sendable {
     }
 }
 
-/// One event of a watch stream, as the API server sent it.
-package struct RawWatchEvent: Sendable, Equatable {
-    /// ADDED, MODIFIED, DELETED, BOOKMARK or ERROR.
-    package var type: String
-    package var object: JSONValue
-
-    package init(type: String, object: JSONValue) {
-        self.type = type
-        self.object = object
-    }
-}
-
 /// How a list or watch failed, as far as an informer cares.
 package enum ListWatchError: Error, Sendable, Equatable {
     /// `410 Gone`: the resourceVersion or continue token is too old; relist.
@@ -47,5 +35,5 @@ package protocol ListWatchSource: Sendable {
 
     /// Watches from `resourceVersion`, with bookmarks. The sequence ends when the server closes the stream.
     /// - Throws: ``ListWatchError``, from the call or from the sequence.
-    func watch(resourceVersion: String) async throws -> any AsyncSequence<RawWatchEvent, any Error>
+    func watch(resourceVersion: String) async throws -> any AsyncSequence<WatchEvent, any Error>
 }
