@@ -35,13 +35,15 @@ struct BuildCommand: ParsableCommand {
     }
 
     /// The folder a build is confined to: the enclosing Git work tree if there is one (overlays may reach
-    /// `../base` inside it, as in a Flux artifact), else the file system root, as `kubectl kustomize` allows.
+    /// `../base` inside it, as in a Flux artifact), else the top-level folder DIR is in (e.g. `/home`), which lets
+    /// overlays reach their bases as `kubectl kustomize` does.
     static func buildRoot(for directory: URL) -> URL {
         var candidate = directory
         while candidate.path != "/" {
             if FileManager.default.fileExists(atPath: candidate.appendingPathComponent(".git").path) { return candidate }
             candidate = candidate.deletingLastPathComponent()
         }
-        return URL(fileURLWithPath: "/")
+        let components = directory.pathComponents
+        return components.count > 1 ? URL(fileURLWithPath: "/" + components[1]) : directory
     }
 }
