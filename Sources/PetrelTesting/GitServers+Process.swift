@@ -34,16 +34,22 @@ package final class ManagedProcess: @unchecked Sendable {
     /// The process log so far (for failure messages).
     package var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
 
-    /// Sends SIGTERM to the process's children (fcgiwrap's workers) and to it, waits up to 5 s, then SIGKILL.
+    /// Kills the process's children (fcgiwrap's workers ignore SIGTERM), sends SIGTERM to it, waits up to 5 s, then
+    /// SIGKILL.
     package func stop() {
         guard process.isRunning else { return }
-        _ = try? TestCommand.run("/usr/bin/pkill", ["-TERM", "-P", "\(process.processIdentifier)"])
+        // Children (fcgiwrap's workers) are found before the parent dies: afterwards they belong to init.
+        let children = ((try? TestCommand.run("/usr/bin/pgrep", ["-P", "\(process.processIdentifier)"])) ?? "")
+            .split(separator: "\n").compactMap { pid_t($0.trimmingCharacters(in: .whitespaces)) }
+        for child in children { kill(child, SIGKILL) }
         process.terminate()
         let deadline = Date().addingTimeInterval(5)
         while process.isRunning, Date() < deadline { usleep(20_000) }
         if process.isRunning {
+            // Never `waitUntilExit()` here: after a SIGKILL it was seen to spin forever (fcgiwrap). Poll, bounded.
             kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            let killDeadline = Date().addingTimeInterval(2)
+            while process.isRunning, Date() < killDeadline { usleep(20_000) }
         }
     }
 }
