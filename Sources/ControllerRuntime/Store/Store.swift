@@ -41,16 +41,25 @@ package final class Store: Sendable {
         var indexes: [String: [String: Set<ObjectKey>]] = [:]
         var buffer: [ObjectKey: JSONValue]?
         var ready = false
+        var indexFunctions: [String: IndexFunction] = [:]
     }
 
     private let state = Mutex(State())
-    private let indexFunctions: [String: IndexFunction]
 
     /// Creates a store with named indexes.
     package init(indexes: [String: IndexFunction] = [:]) {
-        self.indexFunctions = indexes
         state.withLock { state in
+            state.indexFunctions = indexes
             for name in indexes.keys { state.indexes[name] = [:] }
+        }
+    }
+
+    /// Adds a named index (a shared informer serves several controllers, each may bring its own). Objects already
+    /// stored are indexed at once; adding a name twice replaces its function.
+    package func addIndex(_ name: String, _ function: @escaping IndexFunction) {
+        state.withLock { state in
+            state.indexFunctions[name] = function
+            rebuildIndexes(&state)
         }
     }
 
@@ -98,14 +107,14 @@ package final class Store: Sendable {
     }
 
     private func rebuildIndexes(_ state: inout State) {
-        for name in indexFunctions.keys { state.indexes[name] = [:] }
+        for name in state.indexFunctions.keys { state.indexes[name] = [:] }
         for (key, object) in state.objects {
             reindex(&state, key: key, old: nil, new: object)
         }
     }
 
     private func reindex(_ state: inout State, key: ObjectKey, old: JSONValue?, new: JSONValue?) {
-        for (name, function) in indexFunctions {
+        for (name, function) in state.indexFunctions {
             if let old {
                 for value in function(old) {
                     state.indexes[name]?[value]?.remove(key)
