@@ -83,7 +83,11 @@ let package = Package(
         // Layer 3
         .target(
             name: "PetrelControllers",
-            dependencies: ["KubeCore", "KubeClient", "GitSource", "Kustomize", "PetrelAPI", "ControllerRuntime"],
+            dependencies: [
+                "KubeCore", "KubeClient", "GitSource", "Kustomize", "PetrelAPI", "ControllerRuntime",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings),
 
         // Layer 4
@@ -146,6 +150,22 @@ let package = Package(
             name: "KubeClientTests", dependencies: ["KubeClient", "KubeCore"], exclude: ["Resources"],
             swiftSettings: swiftSettings),
         .testTarget(name: "GitSourceTests", dependencies: ["GitSource", "PetrelTesting"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "PetrelControllersTests",
+            dependencies: [
+                "PetrelControllers", "PetrelTesting", "ControllerRuntime", "PetrelAPI", "GitSource", "Kustomize",
+                "KubeClient", "KubeCore", "LocalAPIServer",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "PetrelManagerTests",
+            dependencies: [
+                "PetrelManager", "PetrelControllers", "PetrelTesting", "ControllerRuntime", "KubeClient", "KubeCore",
+                "LocalAPIServer",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings),
     ]
 )
 
