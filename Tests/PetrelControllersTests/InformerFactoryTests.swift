@@ -10,7 +10,7 @@ struct InformerFactoryTests {
     @Test("the same resource and selector give one informer whose store carries every caller's index")
     func sharedInformer() async throws {
         try await LocalAPIServer.withRunning { url in
-            let client = try KubeClient(config: KubeConfig(server: url.absoluteString), logger: Logger(label: "test"))
+            try await KubeClient.withClient(config: KubeConfig(server: url.absoluteString), logger: Logger(label: "test")) { client in
             let factory = InformerFactory(client: client, logger: Logger(label: "test"))
             let configMaps = GroupVersionResource(group: "", version: "v1", resource: "configmaps")
             let first = factory.informer(for: configMaps, indexes: ["byApp": { [$0[path: ["metadata", "labels", "app"]]?.stringValue ?? ""] }])
@@ -31,6 +31,9 @@ struct InformerFactoryTests {
             #expect(first.store.keys(index: "byApp", value: "web") == [ObjectKey(namespace: "default", name: "one")])
             #expect(first.store.keys(index: "byName", value: "one") == [ObjectKey(namespace: "default", name: "one")])
             #expect(other.store.count == 1)
+            running.cancel()
+            await running.value
+            }
         }
     }
 }
