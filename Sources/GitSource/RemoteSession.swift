@@ -147,6 +147,10 @@ final class RemoteSession: @unchecked Sendable {
 
     /// Callbacks wired to this session; the payload must stay retained while libgit2 may call them.
     func callbacks(payload: UnsafeMutableRawPointer) -> git_remote_callbacks {
+        // Each connection (listing refs, then fetching) authenticates afresh: the attempt limits guard against
+        // libgit2 asking again after a rejection within one connection, not across connections.
+        passwordAttempts = 0
+        keyAttempts = 0
         var callbacks = git_remote_callbacks()
         git_remote_init_callbacks(&callbacks, UInt32(GIT_REMOTE_CALLBACKS_VERSION))
         callbacks.payload = payload

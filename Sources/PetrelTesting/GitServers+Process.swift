@@ -22,8 +22,16 @@ package final class ManagedProcess: @unchecked Sendable {
         _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
         let handle = try FileHandle(forWritingTo: logFile)
         process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
+        // Foundation's Process learns that a child exited when a socket the child inherited closes, then calls a
+        // blocking waitpid. Daemons that close every inherited descriptor (sshd does) would block Foundation's
+        // process monitor forever — and with it every later Process. A shell that keeps the descriptor and waits
+        // for the server avoids that; on SIGTERM it passes the signal on and waits for the server to exit.
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = [
+            "-c",
+            "\"$@\" & child=$!; trap 'kill -TERM $child 2>/dev/null; wait $child; exit 0' TERM INT; wait $child",
+            "petrel-\(name)", executable,
+        ] + arguments
         if let environment { process.environment = environment }
         process.standardOutput = handle
         process.standardError = handle
@@ -34,23 +42,34 @@ package final class ManagedProcess: @unchecked Sendable {
     /// The process log so far (for failure messages).
     package var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
 
-    /// Kills the process's children (fcgiwrap's workers ignore SIGTERM), sends SIGTERM to it, waits up to 5 s, then
-    /// SIGKILL.
+    /// Stops the server: SIGTERM through its shell, up to 5 s to exit, then SIGKILL for everything left of the
+    /// process tree (fcgiwrap's workers ignore SIGTERM). Never waits unbounded.
     package func stop() {
         guard process.isRunning else { return }
-        // Children (fcgiwrap's workers) are found before the parent dies: afterwards they belong to init.
-        let children = ((try? TestCommand.run("/usr/bin/pgrep", ["-P", "\(process.processIdentifier)"])) ?? "")
-            .split(separator: "\n").compactMap { pid_t($0.trimmingCharacters(in: .whitespaces)) }
-        for child in children { kill(child, SIGKILL) }
+        // The tree is collected before anything dies: afterwards orphans belong to init.
+        let tree = Self.descendants(of: process.processIdentifier)
         process.terminate()
         let deadline = Date().addingTimeInterval(5)
         while process.isRunning, Date() < deadline { usleep(20_000) }
+        for pid in tree { kill(pid, SIGKILL) }
         if process.isRunning {
-            // Never `waitUntilExit()` here: after a SIGKILL it was seen to spin forever (fcgiwrap). Poll, bounded.
             kill(process.processIdentifier, SIGKILL)
             let killDeadline = Date().addingTimeInterval(2)
             while process.isRunning, Date() < killDeadline { usleep(20_000) }
         }
+    }
+
+    /// Every descendant of `pid`, children before grandchildren.
+    static func descendants(of pid: pid_t) -> [pid_t] {
+        var found: [pid_t] = []
+        var frontier = [pid]
+        while let next = frontier.popLast() {
+            let children = ((try? TestCommand.run("/usr/bin/pgrep", ["-P", "\(next)"])) ?? "")
+                .split(separator: "\n").compactMap { pid_t($0.trimmingCharacters(in: .whitespaces)) }
+            found += children
+            frontier += children
+        }
+        return found
     }
 }
 
