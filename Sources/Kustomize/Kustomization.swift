@@ -27,12 +27,21 @@ struct Kustomization: Sendable {
     ]
 
     static func load(_ path: String, loader: Loader) throws(KustomizeError) -> Kustomization {
+        try parse(try read(path, loader: loader), file: loader.relative(path))
+    }
+
+    /// The raw object of a kustomization file.
+    static func read(_ path: String, loader: Loader) throws(KustomizeError) -> JSONValue {
         let file = loader.relative(path)
         let documents = try YAMLCodec.parseStream(try loader.readText(path), file: file)
         guard documents.count <= 1 else {
             throw .invalidField(file: file, field: "(document)", detail: "a kustomization must be a single document")
         }
-        let object = documents.first ?? .object(JSONObject())
+        return documents.first ?? .object(JSONObject())
+    }
+
+    /// Validates a kustomization object read from (or generated for) `file`.
+    static func parse(_ object: JSONValue, file: String) throws(KustomizeError) -> Kustomization {
         guard let members = object.objectValue else {
             throw .invalidField(file: file, field: "(document)", detail: "a kustomization must be a mapping")
         }
