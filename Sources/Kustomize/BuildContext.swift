@@ -5,6 +5,8 @@ import KubeCore
 struct BuildContext {
     let loader: Loader
     let options: KustomizeOptions
+    /// Name-reference rules from every `crds` field met in the build.
+    var crdNameReferences: [NameReferences.Rule] = []
 
     init(loader: Loader, options: KustomizeOptions) {
         self.loader = loader
@@ -107,7 +109,14 @@ struct BuildContext {
             }
             try accumulate(component, directory: path, into: &resources, stack: stack + [path])
         }
-        var transformers = Transformers(loader: loader, kustomization: kustomization, directory: directory)
+        var crds = CRDConfig()
+        for entry in try kustomization.strings("crds") {
+            let path = try loader.resolve(entry, from: directory)
+            crds.merge(try CRDConfig.parse(try loader.readText(path), file: loader.relative(path)))
+        }
+        crdNameReferences += crds.nameReferences
+        var transformers = Transformers(
+            loader: loader, kustomization: kustomization, directory: directory, crds: crds)
         try transformers.run(on: &resources)
     }
 

@@ -64,10 +64,11 @@ struct Generators {
         if !data.isEmpty { object["data"] = .object(data) }
         if !binary.isEmpty { object["binaryData"] = .object(binary) }
         if kind == "Secret" { object["type"] = .string(spec["type"]?.stringValue ?? "Opaque") }
-        let immutable = options?["immutable"]?.boolValue ?? global?["immutable"]?.boolValue ?? false
+        // kustomize ORs the global and per-generator switches: either one set to true wins.
+        let immutable = options?["immutable"]?.boolValue == true || global?["immutable"]?.boolValue == true
         if immutable { object["immutable"] = true }
         let disableHash =
-            options?["disableNameSuffixHash"]?.boolValue ?? global?["disableNameSuffixHash"]?.boolValue ?? false
+            options?["disableNameSuffixHash"]?.boolValue == true || global?["disableNameSuffixHash"]?.boolValue == true
         var resource = Resource(object: .object(object), file: file)
         resource.needsHashSuffix = !disableHash
         try place(resource, behavior: behavior, field: field, into: &resources)

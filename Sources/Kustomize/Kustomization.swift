@@ -15,7 +15,6 @@ struct Kustomization: Sendable {
         "validators": "validator plugins are not run",
         "vars": "vars are not supported; use 'replacements' instead",
         "configurations": "custom transformer configurations are not supported",
-        "crds": "the 'crds' field is not supported",
         "openapi": "custom OpenAPI schemas are not supported",
         "buildMetadata": "buildMetadata is not supported",
     ]
@@ -23,7 +22,7 @@ struct Kustomization: Sendable {
     static let knownFields: Set<String> = [
         "apiVersion", "kind", "metadata", "resources", "bases", "components", "namespace", "namePrefix", "nameSuffix",
         "commonLabels", "labels", "commonAnnotations", "images", "replicas", "configMapGenerator", "secretGenerator",
-        "generatorOptions", "patches", "patchesStrategicMerge", "patchesJson6902", "replacements", "sortOptions",
+        "generatorOptions", "patches", "patchesStrategicMerge", "patchesJson6902", "replacements", "sortOptions", "crds",
     ]
 
     static func load(_ path: String, loader: Loader) throws(KustomizeError) -> Kustomization {

@@ -68,7 +68,7 @@ public struct KustomizeBuilder: Sendable {
                 resources[index].rename(resources[index].name + "-" + suffix)
             }
         }
-        NameReferences.fix(&resources)
+        NameReferences.fix(&resources, extraRules: context.crdNameReferences)
         var objects = Ordering.legacySorted(resources).map(\.object)
         overrides.applyCommonMetadata(to: &objects)
         return objects
