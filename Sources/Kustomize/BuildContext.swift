@@ -89,12 +89,12 @@ struct BuildContext {
     mutating func accumulate(
         _ kustomization: Kustomization, directory: String, into resources: inout [Resource], stack: [String]
     ) throws(KustomizeError) {
-        for entry in kustomization.resources {
+        for entry in try kustomization.resources {
             try addResource(entry, kustomization: kustomization, directory: directory, into: &resources, stack: stack)
         }
         var generators = Generators(loader: loader, kustomization: kustomization, directory: directory)
         try generators.run(into: &resources)
-        for entry in kustomization.components {
+        for entry in try kustomization.components {
             let path = try loader.resolve(entry, from: directory)
             guard loader.isDirectory(path), let file = loader.kustomizationFile(in: path) else {
                 throw .invalidField(

@@ -24,10 +24,9 @@ struct Generators {
         guard let name = spec["name"]?.stringValue, !name.isEmpty else {
             throw .invalidField(file: file, field: field, detail: "a generator needs a name")
         }
-        let behavior = spec["behavior"]?.stringValue ?? "create"
-        guard ["create", "merge", "replace"].contains(behavior) else {
-            throw .invalidField(file: file, field: "\(field).behavior", detail: "unknown behavior '\(behavior)'")
-        }
+        // kustomize treats an unknown behavior as "create".
+        let given = spec["behavior"]?.stringValue ?? "create"
+        let behavior = ["merge", "replace"].contains(given) ? given : "create"
         var entries: [(String, [UInt8])] = []
         try collectEntries(spec, field: field, into: &entries)
         var metadata = JSONObject()

@@ -95,8 +95,8 @@ struct Kustomization: Sendable {
         return result
     }
 
-    var resources: [String] { ((try? strings("resources")) ?? []) + ((try? strings("bases")) ?? []) }
-    var components: [String] { (try? strings("components")) ?? [] }
+    var resources: [String] { get throws(KustomizeError) { try strings("resources") + strings("bases") } }
+    var components: [String] { get throws(KustomizeError) { try strings("components") } }
 
     func string(_ field: String) -> String? { object[field]?.stringValue }
 
