@@ -5,27 +5,43 @@ import KubeCore
 struct BuildContext {
     let loader: Loader
     let options: KustomizeOptions
+    /// Name-reference rules from every `crds` field met in the build.
+    var crdNameReferences: [NameReferences.Rule] = []
 
     init(loader: Loader, options: KustomizeOptions) {
         self.loader = loader
         self.options = options
     }
 
-    /// Builds a directory holding a kustomization (or, if `allowGenerated`, one without).
-    mutating func buildDirectory(_ directory: String, stack: [String], allowGenerated: Bool) throws(KustomizeError)
-        -> [Resource]
-    {
+    /// Builds a directory holding a kustomization (or, if `allowGenerated`, one without), after writing `overrides`
+    /// into its kustomization as Flux does.
+    mutating func buildDirectory(
+        _ directory: String, stack: [String], allowGenerated: Bool,
+        overrides: KustomizationOverrides = KustomizationOverrides()
+    ) throws(KustomizeError) -> [Resource] {
         if stack.contains(directory) { throw .cycle(path: loader.relative(directory)) }
         if stack.count >= options.maxDepth { throw .cycle(path: loader.relative(directory)) }
         var resources: [Resource] = []
-        guard let file = loader.kustomizationFile(in: directory) else {
+        let kustomization: Kustomization
+        if let file = loader.kustomizationFile(in: directory) {
+            if overrides.isEmpty {
+                kustomization = try Kustomization.load(file, loader: loader)
+            } else {
+                let raw = try Kustomization.read(file, loader: loader)
+                kustomization = try Kustomization.parse(
+                    try overrides.applied(to: raw, file: loader.relative(file), componentExists: { exists($0, in: directory) }),
+                    file: loader.relative(file))
+            }
+        } else {
             guard allowGenerated else {
                 throw .fileNotFound(path: loader.relative(directory) + "/kustomization.yaml")
             }
-            try accumulateGenerated(directory, into: &resources, stack: stack + [directory])
-            return resources
+            let file = loader.relative(directory + "/kustomization.yaml")
+            let generated = try generatedKustomization(directory)
+            kustomization = try Kustomization.parse(
+                try overrides.applied(to: generated, file: file, componentExists: { exists($0, in: directory) }),
+                file: file)
         }
-        let kustomization = try Kustomization.load(file, loader: loader)
         if kustomization.isComponent {
             throw .invalidField(
                 file: kustomization.file, field: "kind",
@@ -35,16 +51,50 @@ struct BuildContext {
         return resources
     }
 
+    private func exists(_ relative: String, in directory: String) -> Bool {
+        (try? loader.resolve(relative, from: directory)) != nil
+    }
+
+    /// Flux's kustomization for a directory without one: every `.yaml`/`.yml` file below it, and every
+    /// subdirectory holding a kustomization (not descended into), in walk order. Names starting with `.` are skipped.
+    func generatedKustomization(_ directory: String) throws(KustomizeError) -> JSONValue {
+        var entries: [JSONValue] = []
+        try collectManifests(directory, prefix: ".", into: &entries)
+        var object = JSONObject()
+        object["apiVersion"] = "kustomize.config.k8s.io/v1beta1"
+        object["kind"] = "Kustomization"
+        object["resources"] = .array(entries)
+        return .object(object)
+    }
+
+    private func collectManifests(_ directory: String, prefix: String, into entries: inout [JSONValue])
+        throws(KustomizeError)
+    {
+        for name in loader.list(directory) where !name.hasPrefix(".") {
+            let path = try loader.resolve(name, from: directory)
+            let relative = prefix + "/" + name
+            if loader.isDirectory(path) {
+                if loader.kustomizationFile(in: path) != nil {
+                    entries.append(.string(relative))
+                } else {
+                    try collectManifests(path, prefix: relative, into: &entries)
+                }
+            } else if name.hasSuffix(".yaml") || name.hasSuffix(".yml") {
+                entries.append(.string(relative))
+            }
+        }
+    }
+
     /// Applies one kustomization (or component) to `resources`.
     mutating func accumulate(
         _ kustomization: Kustomization, directory: String, into resources: inout [Resource], stack: [String]
     ) throws(KustomizeError) {
-        for entry in kustomization.resources {
+        for entry in try kustomization.resources {
             try addResource(entry, kustomization: kustomization, directory: directory, into: &resources, stack: stack)
         }
         var generators = Generators(loader: loader, kustomization: kustomization, directory: directory)
         try generators.run(into: &resources)
-        for entry in kustomization.components {
+        for entry in try kustomization.components {
             let path = try loader.resolve(entry, from: directory)
             guard loader.isDirectory(path), let file = loader.kustomizationFile(in: path) else {
                 throw .invalidField(
@@ -59,7 +109,14 @@ struct BuildContext {
             }
             try accumulate(component, directory: path, into: &resources, stack: stack + [path])
         }
-        var transformers = Transformers(loader: loader, kustomization: kustomization, directory: directory)
+        var crds = CRDConfig()
+        for entry in try kustomization.strings("crds") {
+            let path = try loader.resolve(entry, from: directory)
+            crds.merge(try CRDConfig.parse(try loader.readText(path), file: loader.relative(path)))
+        }
+        crdNameReferences += crds.nameReferences
+        var transformers = Transformers(
+            loader: loader, kustomization: kustomization, directory: directory, crds: crds)
         try transformers.run(on: &resources)
     }
 
@@ -119,32 +176,6 @@ struct BuildContext {
                 throw .duplicateResource(id: resource.id, file: resource.file)
             }
             resources.append(resource)
-        }
-    }
-
-    /// Flux's behaviour for a directory without a kustomization: every manifest below it.
-    private mutating func accumulateGenerated(_ directory: String, into resources: inout [Resource], stack: [String])
-        throws(KustomizeError)
-    {
-        for name in loader.list(directory) where !name.hasPrefix(".") {
-            let path = try loader.resolve(name, from: directory)
-            if loader.isDirectory(path) {
-                if loader.kustomizationFile(in: path) != nil {
-                    try Self.append(try buildDirectory(path, stack: stack, allowGenerated: false), to: &resources)
-                } else {
-                    try accumulateGenerated(path, into: &resources, stack: stack)
-                }
-            } else if name.hasSuffix(".yaml") || name.hasSuffix(".yml") {
-                let file = loader.relative(path)
-                let documents = try YAMLCodec.parseStream(
-                    try loader.readText(path), file: file, maxNodes: options.maxYAMLNodes)
-                let manifests = documents.filter {
-                    $0["apiVersion"]?.stringValue != nil && $0["kind"]?.stringValue != nil
-                }
-                var parsed: [Resource] = []
-                for manifest in manifests { parsed.append(try Self.validated(manifest, file: file)) }
-                try Self.append(parsed, to: &resources)
-            }
         }
     }
 }

@@ -24,10 +24,9 @@ struct Generators {
         guard let name = spec["name"]?.stringValue, !name.isEmpty else {
             throw .invalidField(file: file, field: field, detail: "a generator needs a name")
         }
-        let behavior = spec["behavior"]?.stringValue ?? "create"
-        guard ["create", "merge", "replace"].contains(behavior) else {
-            throw .invalidField(file: file, field: "\(field).behavior", detail: "unknown behavior '\(behavior)'")
-        }
+        // kustomize treats an unknown behavior as "create".
+        let given = spec["behavior"]?.stringValue ?? "create"
+        let behavior = ["merge", "replace"].contains(given) ? given : "create"
         var entries: [(String, [UInt8])] = []
         try collectEntries(spec, field: field, into: &entries)
         var metadata = JSONObject()
@@ -64,10 +63,11 @@ struct Generators {
         if !data.isEmpty { object["data"] = .object(data) }
         if !binary.isEmpty { object["binaryData"] = .object(binary) }
         if kind == "Secret" { object["type"] = .string(spec["type"]?.stringValue ?? "Opaque") }
-        let immutable = options?["immutable"]?.boolValue ?? global?["immutable"]?.boolValue ?? false
+        // kustomize ORs the global and per-generator switches: either one set to true wins.
+        let immutable = options?["immutable"]?.boolValue == true || global?["immutable"]?.boolValue == true
         if immutable { object["immutable"] = true }
         let disableHash =
-            options?["disableNameSuffixHash"]?.boolValue ?? global?["disableNameSuffixHash"]?.boolValue ?? false
+            options?["disableNameSuffixHash"]?.boolValue == true || global?["disableNameSuffixHash"]?.boolValue == true
         var resource = Resource(object: .object(object), file: file)
         resource.needsHashSuffix = !disableHash
         try place(resource, behavior: behavior, field: field, into: &resources)

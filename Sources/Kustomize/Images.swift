@@ -73,12 +73,18 @@ enum Images {
     static func rewrite(_ image: String, _ overrides: [Override]) -> String? {
         let parts = split(image)
         guard let override = overrides.first(where: { $0.name == parts.name }) else { return nil }
-        let name = override.newName ?? parts.name
-        if let digest = override.digest { return name + "@" + digest }
-        if let tag = override.newTag { return name + ":" + tag }
-        var result = name
-        if let tag = parts.tag { result += ":" + tag }
-        if let digest = parts.digest { result += "@" + digest }
+        var result = override.newName ?? parts.name
+        // Overriding the tag or the digest drops both of the original's, as kustomize v5 does.
+        var tag = parts.tag
+        var digest = parts.digest
+        let newTag = override.newTag.flatMap { $0.isEmpty ? nil : $0 }
+        let newDigest = override.digest.flatMap { $0.isEmpty ? nil : $0 }
+        if newTag != nil || newDigest != nil {
+            tag = newTag
+            digest = newDigest
+        }
+        if let tag { result += ":" + tag }
+        if let digest { result += "@" + digest }
         return result
     }
 }

@@ -15,7 +15,6 @@ struct Kustomization: Sendable {
         "validators": "validator plugins are not run",
         "vars": "vars are not supported; use 'replacements' instead",
         "configurations": "custom transformer configurations are not supported",
-        "crds": "the 'crds' field is not supported",
         "openapi": "custom OpenAPI schemas are not supported",
         "buildMetadata": "buildMetadata is not supported",
     ]
@@ -23,16 +22,25 @@ struct Kustomization: Sendable {
     static let knownFields: Set<String> = [
         "apiVersion", "kind", "metadata", "resources", "bases", "components", "namespace", "namePrefix", "nameSuffix",
         "commonLabels", "labels", "commonAnnotations", "images", "replicas", "configMapGenerator", "secretGenerator",
-        "generatorOptions", "patches", "patchesStrategicMerge", "patchesJson6902", "replacements", "sortOptions",
+        "generatorOptions", "patches", "patchesStrategicMerge", "patchesJson6902", "replacements", "sortOptions", "crds",
     ]
 
     static func load(_ path: String, loader: Loader) throws(KustomizeError) -> Kustomization {
+        try parse(try read(path, loader: loader), file: loader.relative(path))
+    }
+
+    /// The raw object of a kustomization file.
+    static func read(_ path: String, loader: Loader) throws(KustomizeError) -> JSONValue {
         let file = loader.relative(path)
         let documents = try YAMLCodec.parseStream(try loader.readText(path), file: file)
         guard documents.count <= 1 else {
             throw .invalidField(file: file, field: "(document)", detail: "a kustomization must be a single document")
         }
-        let object = documents.first ?? .object(JSONObject())
+        return documents.first ?? .object(JSONObject())
+    }
+
+    /// Validates a kustomization object read from (or generated for) `file`.
+    static func parse(_ object: JSONValue, file: String) throws(KustomizeError) -> Kustomization {
         guard let members = object.objectValue else {
             throw .invalidField(file: file, field: "(document)", detail: "a kustomization must be a mapping")
         }
@@ -87,8 +95,8 @@ struct Kustomization: Sendable {
         return result
     }
 
-    var resources: [String] { ((try? strings("resources")) ?? []) + ((try? strings("bases")) ?? []) }
-    var components: [String] { (try? strings("components")) ?? [] }
+    var resources: [String] { get throws(KustomizeError) { try strings("resources") + strings("bases") } }
+    var components: [String] { get throws(KustomizeError) { try strings("components") } }
 
     func string(_ field: String) -> String? { object[field]?.stringValue }
 

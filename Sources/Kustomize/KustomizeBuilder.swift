@@ -39,18 +39,39 @@ public struct KustomizeBuilder: Sendable {
     /// - Returns: The manifests in kustomize's legacy order.
     /// - Throws: `KustomizeError` naming the file and field at fault.
     public func build(root: URL, path: String) throws(KustomizeError) -> [JSONValue] {
+        try build(root: root, path: path, overrides: KustomizationOverrides())
+    }
+
+    /// Builds the kustomization at `path` inside `root` with a Flux `Kustomization`'s overrides.
+    ///
+    /// The overrides are written into the path's kustomization (or the one generated for a directory without a
+    /// kustomization file, listing every `.yaml`/`.yml` manifest and every subdirectory with a kustomization)
+    /// exactly as Flux's kustomize-controller writes them, then the result is built; `commonMetadata` is set on
+    /// every object's metadata last.
+    ///
+    /// - Parameters:
+    ///   - root: The directory the build is confined to (the source artifact); nothing outside it is read.
+    ///   - path: The directory to build, relative to `root` (Flux `spec.path`).
+    ///   - overrides: The Kustomization's overrides.
+    /// - Returns: The manifests in kustomize's legacy order.
+    /// - Throws: `KustomizeError` naming the file and field at fault.
+    public func build(root: URL, path: String, overrides: KustomizationOverrides) throws(KustomizeError)
+        -> [JSONValue]
+    {
         let loader = try Loader(root: root, maxFileSize: options.maxFileSize)
         let directory = try loader.resolve(path.isEmpty ? "." : path, from: loader.root)
         guard loader.isDirectory(directory) else { throw .fileNotFound(path: path) }
         var context = BuildContext(loader: loader, options: options)
-        var resources = try context.buildDirectory(directory, stack: [], allowGenerated: true)
+        var resources = try context.buildDirectory(directory, stack: [], allowGenerated: true, overrides: overrides)
         for index in resources.indices where resources[index].needsHashSuffix {
             if let suffix = ContentHash.suffix(for: resources[index].object) {
                 resources[index].rename(resources[index].name + "-" + suffix)
             }
         }
-        NameReferences.fix(&resources)
-        return Ordering.legacySorted(resources).map(\.object)
+        NameReferences.fix(&resources, extraRules: context.crdNameReferences)
+        var objects = Ordering.legacySorted(resources).map(\.object)
+        overrides.applyCommonMetadata(to: &objects)
+        return objects
     }
 
     /// The YAML stream kustomize would print for `documents`.

@@ -3,7 +3,7 @@ import KubeCore
 /// Updates references to renamed objects (prefix, suffix, content hash), as kustomize's name-reference
 /// transformer does: a field that names an object by one of its earlier names gets the object's final name.
 package enum NameReferences {
-    struct Rule {
+    struct Rule: Sendable {
         var target: String
         var referrers: Set<String>?
         var paths: [String]
@@ -52,7 +52,7 @@ package enum NameReferences {
     ]
 
     /// Rewrites every reference in `resources` to the current names of the objects they name.
-    static func fix(_ resources: inout [Resource]) {
+    static func fix(_ resources: inout [Resource], extraRules: [Rule] = []) {
         var snapshot: [String: [String: [Resource]]] = [:]
         for resource in resources {
             for name in Set(resource.allNames) {
@@ -69,7 +69,7 @@ package enum NameReferences {
                     }
                 }
             }
-            for rule in otherRules where rule.referrers?.contains(referrer.kind) ?? true {
+            for rule in otherRules + extraRules where rule.referrers?.contains(referrer.kind) ?? true {
                 for path in rule.paths {
                     rewrite(&object, path: path, target: rule.target, referrer: referrer, in: snapshot)
                 }
@@ -169,9 +169,12 @@ package enum NameReferences {
         let sameKind = resources[kind]?[name] ?? []
         let clusterScoped = ClusterScope.isClusterScoped(kind)
         let wanted = namespace == "default" ? "" : namespace
+        // A reference denotes an object in its current namespace or in its original one (kustomize compares the
+        // current and the original id, never intermediate namespaces an overlay chain gave it).
         func inScope(_ candidate: Resource) -> Bool {
-            clusterScoped || candidate.effectiveNamespace == wanted
-                || candidate.previousNamespaces.contains { ($0 == "default" ? "" : $0) == wanted }
+            let original = candidate.previousNamespaces.first ?? candidate.namespace
+            return clusterScoped || candidate.effectiveNamespace == wanted
+                || (original == "default" ? "" : original) == wanted
         }
         if let exact = sameKind.first(where: { $0.name == name && $0.effectiveNamespace == wanted }) { return exact }
         var candidates = sameKind.filter { $0.allNames.contains(name) && inScope($0) }

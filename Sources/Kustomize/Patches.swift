@@ -65,6 +65,8 @@ struct Patches {
         for index in resources.indices where selector.matches(resources[index]) {
             do {
                 resources[index].object = try JSONPatch.apply(operations, to: resources[index].object)
+                // kustomize round-trips the object through JSON for these, so no value nodes stay shared.
+                resources[index].sharedEntries = [:]
             } catch {
                 throw .patchFailed(file: file, detail: "\(resources[index].id): \(error.message)")
             }
@@ -115,7 +117,9 @@ struct Patches {
             if let merged = StrategicMerge.merge(
                 resources[index].object, effective, schema: StrategicMerge.isBuiltIn(group: resources[index].gvk.group))
             {
+                let before = resources[index].object
                 resources[index].object = merged
+                if !resources[index].sharedEntries.isEmpty { resources[index].syncSharedEntries(before: before) }
                 if resources[index].name != oldName { resources[index].previousNames.append(oldName) }
             } else {
                 removed.append(index)

@@ -12,6 +12,9 @@ struct Resource: Sendable {
     /// Prefixes and suffixes applied, outermost last, used to pick among same-named references.
     var prefixes: [String] = []
     var suffixes: [String] = []
+    /// Label or annotation fields that share one value node in kustomize ("labels/key" → groups of field paths);
+    /// see `Transformers.setMapEntries`.
+    var sharedEntries: [String: [[String]]] = [:]
     /// Whether a content-hash suffix is added at the end of the build.
     var needsHashSuffix = false
 
@@ -28,6 +31,42 @@ struct Resource: Sendable {
         guard newName != name else { return }
         previousNames.append(name)
         object.set(path: ["metadata", "name"], to: .string(newName))
+    }
+
+    /// After an in-place edit (a strategic-merge patch), gives every field of a shared group the value that the
+    /// edit wrote into one of them, as kustomize's shared value nodes do.
+    mutating func syncSharedEntries(before: JSONValue) {
+        for (linkKey, groups) in sharedEntries {
+            guard let slash = linkKey.firstIndex(of: "/") else { continue }
+            let key = String(linkKey[linkKey.index(after: slash)...])
+            for group in groups {
+                var changed: JSONValue?
+                for place in group {
+                    let new = Self.values(at: place, key: key, in: object)
+                    if new != Self.values(at: place, key: key, in: before), let value = new.first {
+                        changed = value
+                        break
+                    }
+                }
+                guard let changed else { continue }
+                for place in group {
+                    FieldSpec(place).visit(&object) { value in
+                        guard case .some(.object(var map)) = value, map[key] != nil else { return }
+                        map[key] = changed
+                        value = .object(map)
+                    }
+                }
+            }
+        }
+    }
+
+    private static func values(at place: String, key: String, in object: JSONValue) -> [JSONValue] {
+        var copy = object
+        var found: [JSONValue] = []
+        FieldSpec(place).visit(&copy) { value in
+            if let entry = value?[key] { found.append(entry) }
+        }
+        return found
     }
 
     /// A stable identity: group, version, kind, namespace, name.
@@ -53,9 +92,9 @@ enum ClusterScope {
         "StorageClass", "PriorityClass", "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration",
         "APIService", "CSIDriver", "CSINode", "VolumeAttachment", "Node", "ComponentStatus", "IngressClass",
         "RuntimeClass", "PodSecurityPolicy", "CertificateSigningRequest", "ValidatingAdmissionPolicy",
-        "ValidatingAdmissionPolicyBinding", "FlowSchema", "PriorityLevelConfiguration", "ClusterIssuer",
+        "ValidatingAdmissionPolicyBinding", "FlowSchema", "PriorityLevelConfiguration",
         "SelfSubjectReview", "TokenReview", "SubjectAccessReview", "SelfSubjectAccessReview",
-        "SelfSubjectRulesReview", "ClusterTrustBundle", "ResourceClaimTemplate_", "StorageVersion",
+        "SelfSubjectRulesReview", "ClusterTrustBundle", "StorageVersion",
     ]
 
     static func isClusterScoped(_ kind: String) -> Bool { kinds.contains(kind) }

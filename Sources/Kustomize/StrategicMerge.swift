@@ -19,11 +19,11 @@ package enum StrategicMerge {
         guard case .object(let patchObject) = patch else { return patch }
         if patchObject["$patch"]?.stringValue == "delete" { return nil }
         if patchObject["$patch"]?.stringValue == "replace" {
-            return .object(JSONObject(patchObject.filter { !$0.key.hasPrefix("$") }.map { ($0.key, $0.value) }))
+            return .object(JSONObject(patchObject.filter { $0.key != "$patch" }.map { ($0.key, $0.value) }))
         }
         guard case .object(var result) = target else { return strip(patch) }
         for (key, value) in patchObject {
-            if key.hasPrefix("$") { continue }
+            if key == "$patch" { continue }
             if value.isNull {
                 result[key] = nil
                 continue
@@ -50,7 +50,7 @@ package enum StrategicMerge {
         case .object(let object):
             if object["$patch"]?.stringValue == "delete" { return nil }
             var result = JSONObject()
-            for (key, child) in object where !key.hasPrefix("$") {
+            for (key, child) in object where key != "$patch" {
                 if let stripped = strip(child) { result[key] = stripped }
             }
             return .object(result)

@@ -5,6 +5,8 @@ struct Transformers {
     let loader: Loader
     let kustomization: Kustomization
     let directory: String
+    /// Extra field specs from the kustomization's `crds`.
+    var crds = CRDConfig()
 
     mutating func run(on resources: inout [Resource]) throws(KustomizeError) {
         let patches = Patches(loader: loader, kustomization: kustomization, directory: directory)
@@ -66,6 +68,13 @@ struct Transformers {
         guard !prefix.isEmpty || !suffix.isEmpty else { return }
         for index in resources.indices where !Self.prefixSkipped.contains(resources[index].kind) {
             resources[index].rename(prefix + resources[index].name + suffix)
+            if !prefix.isEmpty {
+                for spec in crds.prefixes where spec.applies(to: resources[index]) {
+                    spec.visit(&resources[index].object) { value in
+                        if let text = value?.stringValue { value = .string(prefix + text) }
+                    }
+                }
+            }
             if !prefix.isEmpty { resources[index].prefixes.append(prefix) }
             if !suffix.isEmpty { resources[index].suffixes.append(suffix) }
         }
@@ -80,14 +89,14 @@ struct Transformers {
                 (
                     common,
                     DefaultFieldSpecs.metadataLabels + DefaultFieldSpecs.selectorLabels
-                        + DefaultFieldSpecs.templateLabels
+                        + DefaultFieldSpecs.templateLabels + crds.labels
                 ))
         }
         for entry in try kustomization.objects("labels") {
             let pairs = try Kustomization.stringMap(entry["pairs"], file: file, field: "labels.pairs")
             var specs = DefaultFieldSpecs.metadataLabels
             if entry["includeSelectors"]?.boolValue == true {
-                specs += DefaultFieldSpecs.selectorLabels + DefaultFieldSpecs.templateLabels
+                specs += DefaultFieldSpecs.selectorLabels + DefaultFieldSpecs.templateLabels + crds.labels
             } else if entry["includeTemplates"]?.boolValue == true {
                 specs += DefaultFieldSpecs.templateLabels
             }
@@ -108,23 +117,54 @@ struct Transformers {
     private func applyAnnotations(to resources: inout [Resource]) throws(KustomizeError) {
         let pairs = try kustomization.stringMap("commonAnnotations")
         guard !pairs.isEmpty else { return }
-        Self.setMapEntries(pairs, specs: DefaultFieldSpecs.annotations, on: &resources)
+        Self.setMapEntries(pairs, specs: DefaultFieldSpecs.annotations + crds.annotations, tag: "annotations", on: &resources)
     }
 
-    static func setMapEntries(_ pairs: [(String, String)], specs: [FieldSpec], on resources: inout [Resource]) {
+    /// Sets `pairs` in the maps at `specs` of every resource.
+    ///
+    /// Like kustomize (kyaml), one call shares a single value node among every field where it creates a key, and
+    /// a later call that finds the key already present overwrites that shared node in place: so an overlay's
+    /// `labels` without selectors still changes selector values that a base's `commonLabels` or
+    /// `includeSelectors` label created together with the metadata label. `tag` separates labels from annotations.
+    static func setMapEntries(
+        _ pairs: [(String, String)], specs: [FieldSpec], tag: String = "labels", on resources: inout [Resource]
+    ) {
         for index in resources.indices {
-            for spec in specs where spec.applies(to: resources[index]) {
-                spec.visit(&resources[index].object) { value in
-                    var map: JSONObject
-                    switch value {
-                    case .some(.object(let existing)): map = existing
-                    case .none, .some(.null): map = JSONObject()
-                    default: return
+            var resource = resources[index]
+            let applicable = specs.filter { $0.applies(to: resource) }
+            guard !applicable.isEmpty else { continue }
+            for (key, text) in pairs {
+                var existed = Set<String>()
+                var created: [String] = []
+                for spec in applicable {
+                    let place = spec.path.joined(separator: "/")
+                    spec.visit(&resource.object) { value in
+                        var map: JSONObject
+                        switch value {
+                        case .some(.object(let existing)): map = existing
+                        case .none, .some(.null): map = JSONObject()
+                        default: return
+                        }
+                        if map[key] != nil { existed.insert(place) } else { created.append(place) }
+                        map[key] = .string(text)
+                        value = .object(map)
                     }
-                    for (key, text) in pairs { map[key] = .string(text) }
-                    value = .object(map)
                 }
+                let linkKey = tag + "/" + key
+                var groups = resource.sharedEntries[linkKey] ?? []
+                for group in groups where !existed.isDisjoint(with: group) {
+                    for place in group where !existed.contains(place) {
+                        FieldSpec(place).visit(&resource.object) { value in
+                            guard case .some(.object(var map)) = value, map[key] != nil else { return }
+                            map[key] = .string(text)
+                            value = .object(map)
+                        }
+                    }
+                }
+                if created.count > 1 { groups.append(created) }
+                if !groups.isEmpty { resource.sharedEntries[linkKey] = groups }
             }
+            resources[index] = resource
         }
     }
 

@@ -123,7 +123,6 @@ struct BuilderTests {
         try withTemporaryDirectory { dir in
             try write(configMap, "a/cm.yaml", in: dir)
             try write("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ns\n", "ns.yml", in: dir)
-            try write("not: a manifest\n", "values.yaml", in: dir)
             try write("ignored", "README.md", in: dir)
             try write("namePrefix: k-\nresources:\n- sa.yaml\n", "b/kustomization.yaml", in: dir)
             try write("apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: sa\n", "b/sa.yaml", in: dir)

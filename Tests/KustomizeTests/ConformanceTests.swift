@@ -56,7 +56,16 @@ struct ConformanceTests {
         let result = Result { () throws(KustomizeError) in try KustomizeBuilder().build(root: root, path: path) }
         if name.hasPrefix("error-") {
             #expect(expectedText == nil, "kubectl kustomize should fail for \(name)")
-            if case .success = result { Issue.record("expected an error for \(name)") }
+            switch result {
+            case .success: Issue.record("expected an error for \(name)")
+            case .failure(let error):
+                // `expected-reason` (not read by kustomize) pins the reason our engine gives.
+                let reasonFile = root.appendingPathComponent("expected-reason")
+                if let data = FileManager.default.contents(atPath: reasonFile.path) {
+                    let expected = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                    #expect(error.reason == expected, "\(name): \(error.message)")
+                }
+            }
             return
         }
         let expectedStream = try #require(expectedText, "kubectl failed: \(oracleError)")
