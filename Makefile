@@ -30,3 +30,19 @@ bench: bootstrap
 
 clean:
 	rm -rf .build .petrel/run
+
+## make image: build the container image with Docker (IMAGE=name:tag to choose its name).
+IMAGE ?= ghcr.io/petrel-dev/petrel:dev
+.PHONY: image
+image:
+	@if ! command -v docker >/dev/null 2>&1; then \
+		echo "make image: Docker is not installed on this machine, so the image cannot be built here."; \
+		echo "Run 'make image' (docker build -t $(IMAGE) .) on a machine with Docker."; \
+		exit 1; \
+	fi
+	@if ! docker info >/dev/null 2>&1; then \
+		echo "make image: the docker command is here but no Docker daemon is reachable, so the image cannot be built."; \
+		echo "Start Docker (or set DOCKER_HOST) and run 'make image' again, or build elsewhere: docker build -t $(IMAGE) ."; \
+		exit 1; \
+	fi
+	docker build -t $(IMAGE) .
