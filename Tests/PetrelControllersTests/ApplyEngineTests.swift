@@ -1,3 +1,4 @@
+import Foundation
 import KubeClient
 import KubeCore
 import LocalAPIServer
@@ -84,6 +85,40 @@ struct ApplyEngineTests {
             #expect(try await client.get(widgets, namespace: "team", name: "w")[path: ["spec", "size"]] == 3)
             let again = try await engine.apply(set, options: ApplyOptions())
             #expect(again.allSatisfy { $0.action == .unchanged })
+        }
+    }
+
+    @Test("many objects are dry-run concurrently and reported in kind and name order")
+    func manyObjects() async throws {
+        try await withApplyEngine { engine, client in
+            let names = (0..<13).map { "cm-\(String(format: "%02d", $0))" }
+            let set = names.shuffled().map { Manifests.configMap($0) } + [Manifests.deployment("web")]
+            let result = try await engine.apply(set, options: ApplyOptions())
+            #expect(actions(result) == names.map { "ConfigMap/default/\($0) created" } + ["Deployment/default/web created"])
+            let listed = try await client.list(Manifests.configMaps, namespace: "default").items.count
+            #expect(listed == names.count)
+        }
+    }
+
+    @Test("a CRD's conversion webhook caBundle is not applied")
+    func crdCABundle() async throws {
+        try await withApplyEngine { engine, client in
+            var crd = Manifests.widgetCRD
+            crd.set(
+                path: ["spec", "conversion"],
+                to: [
+                    "strategy": "Webhook",
+                    "webhook": [
+                        "conversionReviewVersions": ["v1"],
+                        "clientConfig": ["url": "https://convert.example.com", "caBundle": "Zm9v"],
+                    ],
+                ])
+            _ = try await engine.apply([crd], options: ApplyOptions())
+            let live = try await client.get(
+                GroupVersionResource(group: "apiextensions.k8s.io", version: "v1", resource: "customresourcedefinitions"),
+                name: "widgets.example.com")
+            #expect(live[path: ["spec", "conversion", "webhook", "clientConfig", "url"]] == "https://convert.example.com")
+            #expect(live[path: ["spec", "conversion", "webhook", "clientConfig", "caBundle"]] == nil)
         }
     }
 

@@ -46,6 +46,11 @@ extension ApplyEngine {
                 labels.merge(options.labels) { $1 }
                 labeled.kube.labels = labels
             }
+            let caBundle = ["spec", "conversion", "webhook", "clientConfig", "caBundle"]
+            if Self.isCRD(id), labeled[path: caBundle] != nil {
+                // Flux's RemoveCABundleFromCRD: the bundle is injected in the cluster, not kept in Git.
+                labeled.set(path: caBundle, to: nil)
+            }
             if seen.insert(id).inserted { result.append(Desired(id: id, object: labeled)) }
         }
         return result
@@ -53,6 +58,31 @@ extension ApplyEngine {
 
     func sortedForApply(_ items: [Desired]) -> [Desired] {
         items.sorted { ApplyOrder.applyPrecedes($0.id, $1.id) }
+    }
+
+    /// Plans `items` with at most ``concurrency`` in flight (Flux's `--concurrent-ssa`), results in input order.
+    func plans(_ items: [Desired], options: ApplyOptions) async -> [Result<Plan, PlanFailure>] {
+        await withTaskGroup(of: (Int, Result<Plan, PlanFailure>).self) { group in
+            var results = [Result<Plan, PlanFailure>?](repeating: nil, count: items.count)
+            var next = 0
+            func start() {
+                guard next < items.count else { return }
+                let index = next
+                let item = items[index]
+                next += 1
+                group.addTask {
+                    do throws(PlanFailure) { return (index, .success(try await self.plan(item, options: options))) } catch {
+                        return (index, .failure(error))
+                    }
+                }
+            }
+            for _ in 0..<min(concurrency, items.count) { start() }
+            while let (index, result) = await group.next() {
+                results[index] = result
+                start()
+            }
+            return results.compactMap { $0 }
+        }
     }
 
     /// Locates the object through discovery, reads it, dry-runs it and decides what to do.

@@ -20,6 +20,8 @@ package final class ApplyEngine: Sendable {
     let establishTimeout: Duration
     /// How long a forced recreate waits for the old object to disappear.
     let deletionTimeout: Duration
+    /// How many objects are read and dry-run at once (Flux's `--concurrent-ssa`, 4); writes stay sequential.
+    let concurrency = 4
 
     /// - Parameters:
     ///   - fieldManager: the server-side apply field manager. Default `petrel`.
@@ -48,15 +50,13 @@ package final class ApplyEngine: Sendable {
         let definedKinds = Set(desired.compactMap(Self.kindDefined(byCRD:)))
         let namespaces = Set(desired.filter { $0.id.kind == "Namespace" && $0.id.group.isEmpty }.map(\.id.name))
         var failures: [ApplyFailure] = []
-        for item in sortedForApply(desired) {
-            do {
-                _ = try await plan(item, options: options)
-            } catch let failure {
-                if let note = deferredNote(failure, item, definedKinds: definedKinds, namespaces: namespaces) {
-                    logger.info("validation of \(item.id) deferred to apply: \(note)")
-                } else {
-                    failures.append(failure.failure)
-                }
+        let items = sortedForApply(desired)
+        for (item, result) in zip(items, await plans(items, options: options)) {
+            guard case .failure(let failure) = result else { continue }
+            if let note = deferredNote(failure, item, definedKinds: definedKinds, namespaces: namespaces) {
+                logger.info("validation of \(item.id) deferred to apply: \(note)")
+            } else {
+                failures.append(failure.failure)
             }
         }
         if !failures.isEmpty { throw .validationFailed(failures) }
@@ -75,8 +75,11 @@ package final class ApplyEngine: Sendable {
             if items.isEmpty { continue }
             var plans: [Plan] = []
             var failures: [ApplyFailure] = []
-            for item in items {
-                do { plans.append(try await plan(item, options: options)) } catch { failures.append(error.failure) }
+            for result in await self.plans(items, options: options) {
+                switch result {
+                case .success(let plan): plans.append(plan)
+                case .failure(let failure): failures.append(failure.failure)
+                }
             }
             if !failures.isEmpty { throw .validationFailed(failures) }
             for plan in plans {
