@@ -31,6 +31,20 @@ struct ApplyPolicyTests {
         }
     }
 
+    @Test("prune and health find an object whose inventory version is no longer served through another version")
+    func unservedVersion() async throws {
+        try await withApplyEngine { engine, client in
+            _ = try await engine.apply([Manifests.configMap("old-version")], options: ApplyOptions())
+            let id = ResourceID(group: "", version: "v1beta9", kind: "ConfigMap", namespace: "default", name: "old-version")
+            try await engine.waitForHealth([id], timeout: .seconds(5))
+            let result = try await engine.prune([id])
+            #expect(actions(result) == ["ConfigMap/default/old-version deleted"])
+            #expect(try await client.getIfPresent(Manifests.configMaps, namespace: "default", name: "old-version") == nil)
+            let unknown = ResourceID(group: "example.com", version: "v1", kind: "Gadget", namespace: "default", name: "g")
+            #expect(try await engine.prune([unknown]).isEmpty)
+        }
+    }
+
     @Test("prune with owner labels skips objects no longer labelled as owned")
     func pruneRequiresOwnerLabels() async throws {
         try await withApplyEngine { engine, client in

@@ -38,13 +38,13 @@ extension ApplyEngine {
     /// The health of one object; read errors other than not-found count as in progress with the error as reason.
     func health(of id: ResourceID) async -> HealthStatus {
         do {
-            let info = try await client.discovery.resource(for: id.groupVersionKind, client: client)
-            let namespace = info.namespaced ? (id.namespace.isEmpty ? client.config.namespace : id.namespace) : nil
-            let live = try await client.get(info.groupVersionResource, namespace: namespace, name: id.name)
+            guard let (resource, namespace) = try await resolve(id) else {
+                return .inProgress("NotFound: its kind is not served")
+            }
+            let live = try await client.get(resource, namespace: namespace, name: id.name)
             return HealthStatus.of(live)
         } catch {
             if error.isNotFound { return .inProgress("NotFound") }
-            if case .resourceNotFound = error { return .inProgress("NotFound: its kind is not served") }
             return .inProgress("failed to read it: \(error.message)")
         }
     }

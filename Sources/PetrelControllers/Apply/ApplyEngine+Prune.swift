@@ -27,17 +27,16 @@ extension ApplyEngine {
     }
 
     private func prune(_ id: ResourceID, requiringLabels: [String: String]) async throws(ApplyFailure) -> ChangeSetEntry? {
-        let info: APIResourceInfo
+        let resolved: (GroupVersionResource, String?)?
         do {
-            info = try await client.discovery.resource(for: id.groupVersionKind, client: client)
+            resolved = try await resolve(id)
         } catch {
-            if case .resourceNotFound = error { return nil }
             throw ApplyFailure(id: id, message: "\(id) failed to discover its resource: \(error.message)")
         }
-        let namespace = info.namespaced ? (id.namespace.isEmpty ? client.config.namespace : id.namespace) : nil
+        guard let (resource, namespace) = resolved else { return nil }
         let live: JSONValue
         do {
-            live = try await client.get(info.groupVersionResource, namespace: namespace, name: id.name)
+            live = try await client.get(resource, namespace: namespace, name: id.name)
         } catch where error.isNotFound {
             return nil
         } catch {
@@ -52,7 +51,7 @@ extension ApplyEngine {
         if live.kube.isBeingDeleted { return ChangeSetEntry(id: id, action: .deleted) }
         do {
             try await client.delete(
-                info.groupVersionResource, namespace: namespace, name: id.name,
+                resource, namespace: namespace, name: id.name,
                 options: DeleteOptions(propagationPolicy: .background))
         } catch where error.isNotFound {
             return nil
