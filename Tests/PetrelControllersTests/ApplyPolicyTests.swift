@@ -45,6 +45,31 @@ struct ApplyPolicyTests {
         }
     }
 
+    @Test("fields kubectl added are removed by the next apply unless the object says ssa: Merge")
+    func driftCorrection() async throws {
+        try await withApplyEngine { engine, client in
+            let set = [
+                Manifests.configMap("edited"),
+                Manifests.configMap("merged", annotations: ["kustomize.petrel.dev/ssa": "Merge"]),
+            ]
+            _ = try await engine.apply(set, options: ApplyOptions())
+            for name in ["edited", "merged"] {
+                _ = try await client.patch(
+                    Manifests.configMaps, namespace: "default", name: name, .merge(["data": ["extra": "kubectl"]]),
+                    options: QueryOptions(fieldManager: "kubectl-edit"))
+            }
+            let result = try await engine.apply(set, options: ApplyOptions())
+            #expect(actions(result) == ["ConfigMap/default/edited configured", "ConfigMap/default/merged unchanged"])
+            let edited = try await client.get(Manifests.configMaps, namespace: "default", name: "edited")
+            #expect(edited["data"] == ["k": "v"])
+            #expect(edited[path: ["metadata", "managedFields"]]?.arrayValue?.compactMap { $0["manager"]?.stringValue } == ["petrel"])
+            let merged = try await client.get(Manifests.configMaps, namespace: "default", name: "merged")
+            #expect(merged["data"] == ["k": "v", "extra": "kubectl"])
+            let again = try await engine.apply(set, options: ApplyOptions())
+            #expect(again.allSatisfy { $0.action == .unchanged })
+        }
+    }
+
     @Test("prune with owner labels skips objects no longer labelled as owned")
     func pruneRequiresOwnerLabels() async throws {
         try await withApplyEngine { engine, client in

@@ -20,6 +20,8 @@ extension ApplyEngine {
         var resource: GroupVersionResource
         var namespace: String?
         var step: Step
+        /// `managedFields` to write before applying, taking over other managers' fields (nil: none).
+        var takeover: JSONValue? = nil
     }
 
     /// Why planning one object failed, keeping the client error to recognise deferrable failures.
@@ -130,6 +132,9 @@ extension ApplyEngine {
                 phase: .dryRun, cause: error)
         }
         guard let live else { return Plan(item: item, resource: resource, namespace: namespace, step: .create) }
+        if !policy.merge, let takeover = Self.managedFieldsTakingOver(live, manager: fieldManager) {
+            return Plan(item: item, resource: resource, namespace: namespace, step: .configure, takeover: takeover)
+        }
         let drifted = !Self.comparable(dryRun).semanticallyEquals(Self.comparable(live))
         return Plan(item: item, resource: resource, namespace: namespace, step: drifted ? .configure : .unchanged)
     }
@@ -141,6 +146,15 @@ extension ApplyEngine {
         case .skip: return ChangeSetEntry(id: id, action: .skipped)
         case .unchanged: return ChangeSetEntry(id: id, action: .unchanged)
         case .create, .configure:
+            if let takeover = plan.takeover {
+                do {
+                    _ = try await client.patch(
+                        plan.resource, namespace: plan.namespace, name: id.name,
+                        .json([["op": "replace", "path": "/metadata/managedFields", "value": takeover]]))
+                } catch {
+                    throw ApplyFailure(id: id, message: "\(id) failed to take over its fields from other managers: \(error.message)")
+                }
+            }
             try await write(plan)
             return ChangeSetEntry(id: id, action: plan.step == .create ? .created : .configured)
         case .recreate:

@@ -10,8 +10,12 @@ import Logging
 /// Drift detection: each object is read, then dry-run applied (`dryRun=All`, `force`); the dry-run result and the
 /// live object are compared without `status` and server-managed metadata (`managedFields`, `resourceVersion`,
 /// `generation`, `uid`, `creationTimestamp`). Equal → `unchanged` and no write; so an unchanged object costs one
-/// GET and one dry-run PATCH. Other managers' `managedFields` entries are not removed, so `ssa: Merge` and the
-/// default `Override` currently behave the same.
+/// GET and one dry-run PATCH.
+///
+/// Drift correction (Flux's cleanup): unless the object says `kustomize.petrel.dev/ssa: Merge`, fields owned by
+/// `kubectl`/`kubectl-*`, `before-first-apply` or Petrel's own `Update` operations are first moved to Petrel's
+/// Apply entry (one JSON patch of `metadata.managedFields`), so the apply removes what those managers added and the
+/// object is reported `configured`.
 package final class ApplyEngine: Sendable {
     let client: KubeClient
     let fieldManager: String

@@ -21,6 +21,8 @@ struct ObjectPolicy: Sendable {
 
     /// `ssa: Ignore` or `reconcile: disabled`: never applied, never pruned.
     var excluded: Bool { ssa.lowercased() == WellKnown.SSAPolicy.ignore.lowercased() || reconcileDisabled }
+    /// `ssa: Merge`: fields other managers (kubectl…) own are left to them.
+    var merge: Bool { ssa.lowercased() == WellKnown.SSAPolicy.merge.lowercased() }
     /// `ssa: IfNotPresent`: applied only when the object does not exist.
     var ifNotPresent: Bool { ssa.lowercased() == WellKnown.SSAPolicy.ifNotPresent.lowercased() }
 }
