@@ -42,6 +42,10 @@ struct ApplyHealthTests {
         readyFalse["status"] = ["conditions": [["type": "Ready", "status": "True"]]]
         #expect(HealthStatus.of(readyFalse) == .current)
         #expect(HealthStatus.of(["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "c"]]) == .current)
+        var crd: JSONValue = ["apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition", "metadata": ["name": "a.b"]]
+        #expect(HealthStatus.of(crd) == .inProgress("CustomResourceDefinition is not Established"))
+        crd["status"] = ["conditions": [["type": "Established", "status": "True"]]]
+        #expect(HealthStatus.of(crd) == .current)
     }
 
     @Test("apply stages: CRDs, Namespaces and ClusterRoles first, *Class kinds next; prune in reverse order")

@@ -21,6 +21,9 @@ package enum HealthStatus: Sendable, Equatable {
         case ("apps", "DaemonSet"): return daemonSet(object, generation: generation, observed: observed)
         case ("apps", "ReplicaSet"): return replicaSet(object, generation: generation, observed: observed)
         case ("batch", "Job"): return job(object)
+        case ("apiextensions.k8s.io", "CustomResourceDefinition"):
+            if let established = condition(object, "Established"), established.status == "True" { return .current }
+            return .inProgress("CustomResourceDefinition is not Established")
         case ("", "Pod"): return pod(object)
         case ("", "PersistentVolumeClaim"):
             let phase = object[path: ["status", "phase"]]?.stringValue ?? ""
