@@ -178,6 +178,7 @@ extension ObjectStore {
             if type.hasStatus { result["status"] = current["status"] }
             result.set(path: ["metadata", "name"], to: .string(name))
             try Validation.validate(type, result)
+            try Validation.validateUpdate(type, old: current, new: result)
         }
         for field in ["uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "namespace"] {
             result.set(path: ["metadata", field], to: current[path: ["metadata", field]])

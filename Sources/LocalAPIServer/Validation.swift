@@ -99,6 +99,7 @@ enum Validation {
             }
             SchemaValidator.validate(copy, schema: schemaCopy, path: "", causes: &causes)
         }
+        causes += builtInCauses(type, object)
         if !causes.isEmpty { throw .invalid(type, name, causes) }
     }
 }

@@ -1,0 +1,26 @@
+import KubeCore
+import PetrelAPI
+
+/// Per-object apply and prune behaviour read from `kustomize.petrel.dev/*` annotations or labels
+/// (annotation first, as Flux accepts either).
+struct ObjectPolicy: Sendable {
+    var ssa: String
+    var force: Bool
+    var pruneDisabled: Bool
+    var reconcileDisabled: Bool
+
+    init(_ object: JSONValue) {
+        func value(_ key: String) -> String {
+            object.kube.annotations[key] ?? object.kube.labels[key] ?? ""
+        }
+        ssa = value(WellKnown.ssaKey)
+        force = value(WellKnown.forceKey).lowercased() == WellKnown.enabledValue
+        pruneDisabled = value(WellKnown.pruneKey).lowercased() == WellKnown.disabledValue
+        reconcileDisabled = value(WellKnown.reconcileKey).lowercased() == WellKnown.disabledValue
+    }
+
+    /// `ssa: Ignore` or `reconcile: disabled`: never applied, never pruned.
+    var excluded: Bool { ssa.lowercased() == WellKnown.SSAPolicy.ignore.lowercased() || reconcileDisabled }
+    /// `ssa: IfNotPresent`: applied only when the object does not exist.
+    var ifNotPresent: Bool { ssa.lowercased() == WellKnown.SSAPolicy.ifNotPresent.lowercased() }
+}
