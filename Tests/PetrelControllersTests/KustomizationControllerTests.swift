@@ -160,4 +160,55 @@ struct KustomizationControllerTests {
             #expect(settings?["data"] == ["color": "blue", "password": "s3cret", "region": "eu", "size": "large"])
         }
     }
+
+    @Test("a set the server rejects in the dry-run applies nothing and keeps the previous objects and inventory")
+    func dryRunRejected() async throws {
+        try await H.run { h in
+            let good = try h.publish(["deploy/a.yaml": H.configMapYAML("a", ["v": "1"])], name: "rev1", revision: H.revision("1"))
+            try await h.setSource("repo", artifact: good)
+            try await h.createKustomization("app", source: "repo")
+            try await h.waitForReady("app", status: .true, reason: "ReconciliationSucceeded")
+            let widget = "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n"
+            let bad = try h.publish(
+                [
+                    "deploy/a.yaml": H.configMapYAML("a", ["v": "2"]), "deploy/b.yaml": H.configMapYAML("b", ["v": "2"]),
+                    "deploy/widget.yaml": widget,
+                ], name: "rev2", revision: H.revision("2"))
+            try await h.setSource("repo", artifact: bad)
+            let ks = try await h.waitForReady("app", status: .false, reason: "ReconciliationFailed", messageContains: "Widget")
+            #expect(ks?.status.lastAppliedRevision == H.revision("1"))
+            #expect(ks?.status.inventory?.entries.map(\.id) == ["\(h.namespace)_a__ConfigMap"])
+            #expect(ks?.status.conditions.find(ConditionType.reconciling)?.reason == "ProgressingWithRetry")
+            #expect(try await h.configMap("a")?[path: ["data", "v"]] == "1")
+            #expect(try await h.configMap("b") == nil)
+        }
+    }
+
+    @Test("wait: true sets Healthy=True; deletionPolicy Orphan keeps the objects when the Kustomization goes")
+    func healthAndOrphan() async throws {
+        try await H.run { h in
+            let artifact = try h.publish(["deploy/a.yaml": H.configMapYAML("a", ["v": "1"])], name: "rev1", revision: H.revision("1"))
+            try await h.setSource("repo", artifact: artifact)
+            try await h.createKustomization("app", source: "repo") {
+                $0.wait = true
+                $0.deletionPolicy = .orphan
+            }
+            let ks = try await h.waitForReady("app", status: .true, reason: "ReconciliationSucceeded")
+            #expect(ks?.status.conditions.find(ConditionType.healthy)?.status == .true)
+            _ = try await h.client.delete(Kustomization.groupVersionResource, namespace: h.namespace, name: "app")
+            try await h.eventually("Kustomization gone") { try await h.kustomization("app") == nil }
+            #expect(try await h.configMap("a") != nil)
+        }
+    }
+
+    @Test("with --no-cross-namespace-refs a source in another namespace stalls the Kustomization with AccessDenied")
+    func crossNamespaceRefused() async throws {
+        try await H.run(noCrossNamespaceRefs: true) { h in
+            try await h.createKustomization("app", source: "repo") {
+                $0.sourceRef.namespace = "elsewhere"
+            }
+            let ks = try await h.waitForReady("app", status: .false, reason: "AccessDenied", messageContains: "elsewhere")
+            #expect(ks?.status.conditions.find(ConditionType.stalled)?.status == .true)
+        }
+    }
 }

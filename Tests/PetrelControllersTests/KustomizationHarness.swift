@@ -46,7 +46,7 @@ struct KustomizationHarness {
 
     /// Runs `body` with everything started, then stops it all.
     static func run(
-        requeueDependency: Duration = .seconds(1), _ body: @Sendable (KustomizationHarness) async throws -> Void
+        requeueDependency: Duration = .seconds(1), noCrossNamespaceRefs: Bool = false, _ body: @Sendable (KustomizationHarness) async throws -> Void
     ) async throws {
         let logger = Logger(label: "kustomization-test")
         try await LocalAPIServer.withRunning { url in
@@ -69,6 +69,7 @@ struct KustomizationHarness {
                     let factory = InformerFactory(client: client, logger: logger)
                     var options = KustomizationControllerOptions()
                     options.requeueDependency = requeueDependency
+                    options.noCrossNamespaceRefs = noCrossNamespaceRefs
                     let controller = KustomizationController.make(
                         client: client, informers: factory, recorder: events, options: options, logger: logger)
                     let harness = KustomizationHarness(
