@@ -1,0 +1,127 @@
+import AsyncHTTPClient
+import Foundation
+import GitSource
+import Logging
+
+/// Downloads a source artifact, verifies its digest and extracts it into a temporary folder (Flux's
+/// `fetch.ArchiveFetcher`: download with retries, digest check before untar).
+///
+/// ## Guarantees
+/// - The archive is never extracted unless its `sha256:` digest matches the one in the source's status.
+/// - The download stops at ``maxDownloadSize`` bytes and after ``timeout``.
+/// - ``withArtifact(url:digest:_:)`` removes the folder when its body returns or throws.
+package struct ArtifactFetcher: Sendable {
+    /// The HTTP client (default: the process-wide shared one).
+    package var http: HTTPClient
+    /// The largest archive accepted. Default 256 MiB.
+    package var maxDownloadSize: Int
+    /// Per-attempt deadline. Default 60 s.
+    package var timeout: Duration
+    /// Attempts for transport errors and 5xx answers. Default 3 (Flux uses 9 with backoff).
+    package var attempts: Int
+    /// Extraction bounds.
+    package var limits: ExtractionLimits
+    private let logger: Logger
+
+    /// A fetcher with the given bounds.
+    package init(
+        http: HTTPClient = .shared, maxDownloadSize: Int = 256 << 20, timeout: Duration = .seconds(60),
+        attempts: Int = 3, limits: ExtractionLimits = ExtractionLimits(), logger: Logger
+    ) {
+        self.http = http
+        self.maxDownloadSize = maxDownloadSize
+        self.timeout = timeout
+        self.attempts = max(1, attempts)
+        self.limits = limits
+        self.logger = logger
+    }
+
+    /// Fetches and extracts the artifact at `url`, runs `body` with the extracted folder, then removes it.
+    ///
+    /// - Throws: ``KustomizationError/artifactFailed(_:)`` for download, digest and extraction failures; what
+    ///   `body` throws otherwise.
+    package func withArtifact<T: Sendable>(
+        url: String, digest: String, _ body: (URL) async throws -> T
+    ) async throws -> T {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "petrel-artifact-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        do {
+            try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        } catch {
+            throw KustomizationError.artifactFailed("failed to create a temporary folder: \(error)")
+        }
+        let archive = scratch.appendingPathComponent("artifact.tar.gz")
+        let root = scratch.appendingPathComponent("root")
+        try await fetch(url: url, digest: digest, to: archive)
+        do {
+            try TarGzExtractor.extract(archive: archive, into: root, limits: limits)
+        } catch {
+            throw KustomizationError.artifactFailed("failed to extract the artifact from \(url): \(error.message)")
+        }
+        try? FileManager.default.removeItem(at: archive)
+        return try await body(root)
+    }
+
+    /// Downloads `url` to `file` and checks its digest.
+    package func fetch(url: String, digest expected: String, to file: URL) async throws(KustomizationError) {
+        guard expected.hasPrefix("sha256:") else {
+            throw .artifactFailed("unsupported artifact digest '\(expected)': only sha256 is supported")
+        }
+        var lastError = ""
+        for attempt in 1...attempts {
+            do {
+                let actual = try await download(url: url, to: file)
+                guard actual == expected else {
+                    throw KustomizationError.artifactFailed(
+                        "failed to verify artifact from \(url): computed digest \(actual) does not match \(expected)")
+                }
+                return
+            } catch let error as KustomizationError {
+                throw error
+            } catch let error as RetryableDownloadError {
+                lastError = error.detail
+            } catch {
+                lastError = "\(error)"
+            }
+            logger.debug("artifact download failed", metadata: ["attempt": "\(attempt)", "error": "\(lastError)"])
+            if attempt < attempts { try? await Task.sleep(for: .milliseconds(250 * attempt)) }
+        }
+        throw .artifactFailed("failed to download artifact from \(url): \(lastError)")
+    }
+
+    private struct RetryableDownloadError: Error { var detail: String }
+
+    /// Streams the body into `file`; returns its digest.
+    private func download(url: String, to file: URL) async throws -> String {
+        var request = HTTPClientRequest(url: url)
+        request.method = .GET
+        let seconds = timeout.components.seconds
+        let response = try await http.execute(request, timeout: .seconds(max(1, seconds)), logger: logger)
+        switch response.status.code {
+        case 200: break
+        case 500...599: throw RetryableDownloadError(detail: "the server answered HTTP \(response.status.code)")
+        default:
+            throw KustomizationError.artifactFailed(
+                "failed to download artifact from \(url): HTTP \(response.status.code)")
+        }
+        guard FileManager.default.createFile(atPath: file.path, contents: nil),
+            let handle = try? FileHandle(forWritingTo: file)
+        else {
+            throw KustomizationError.artifactFailed("failed to create '\(file.lastPathComponent)'")
+        }
+        defer { try? handle.close() }
+        var digester = ArtifactDigester()
+        var size = 0
+        for try await chunk in response.body {
+            size += chunk.readableBytes
+            guard size <= maxDownloadSize else {
+                throw KustomizationError.artifactFailed(
+                    "artifact from \(url) is larger than the \(maxDownloadSize)-byte limit")
+            }
+            chunk.withUnsafeReadableBytes { digester.update($0) }
+            try handle.write(contentsOf: Data(chunk.readableBytesView))
+        }
+        return digester.finalize()
+    }
+}

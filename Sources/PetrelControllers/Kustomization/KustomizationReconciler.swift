@@ -1,0 +1,129 @@
+import ControllerRuntime
+import Foundation
+import KubeClient
+import KubeCore
+import Logging
+import PetrelAPI
+
+/// Reconciles a Kustomization as Flux's kustomize-controller v1 does: fetch the source artifact, build
+/// `spec.path` with the spec's overrides, substitute variables, dry-run, apply, prune, health-check.
+///
+/// Shape (STYLE.md §5): read from the cache → deletion and finalizer → suspend → the steps (each in its own
+/// `KustomizationReconciler+<Step>.swift`) inside one `do`/`catch` → conditions → one status write, only when the
+/// status changed.
+///
+/// ## Outcomes
+/// - Success: Ready=True `ReconciliationSucceeded` "Applied revision: <rev>", requeue after `spec.interval`.
+/// - A failed step: Ready=False with the step's reason (``KustomizationError/reason``), a Warning Event, requeue
+///   after `spec.retryInterval` (default `spec.interval`).
+/// - Waiting (dependency not ready, no artifact yet): Ready=False, requeue after
+///   ``KustomizationControllerOptions/requeueDependency``.
+/// - Refused cross-namespace reference: Ready=False and Stalled=True `AccessDenied`, no retry.
+/// - API errors (status write, finalizer patch): thrown, so the queue retries with backoff.
+package struct KustomizationReconciler: Reconciler {
+    let client: KubeClient
+    let kustomizations: Store
+    let sources: Store
+    let recorder: any EventRecording
+    let options: KustomizationControllerOptions
+    let logger: Logger
+    let engine: ApplyEngine
+    let fetcher: ArtifactFetcher
+    let builder: ManifestBuilder
+
+    /// The field manager for applies, status writes and finalizer patches.
+    package static let fieldManager = "petrel-kustomize-controller"
+
+    /// Creates a reconciler reading Kustomizations and GitRepositories from the given informer stores.
+    package init(
+        client: KubeClient, kustomizations: Store, sources: Store, recorder: any EventRecording,
+        options: KustomizationControllerOptions, logger: Logger,
+        fetcher: ArtifactFetcher? = nil, builder: ManifestBuilder = ManifestBuilder()
+    ) {
+        self.client = client
+        self.kustomizations = kustomizations
+        self.sources = sources
+        self.recorder = recorder
+        self.options = options
+        self.logger = logger
+        self.engine = ApplyEngine(client: client, fieldManager: Self.fieldManager, logger: logger)
+        self.fetcher = fetcher ?? ArtifactFetcher(logger: logger)
+        self.builder = builder
+    }
+
+    package func reconcile(_ key: ObjectKey) async throws -> ReconcileResult {
+        guard let json = kustomizations.get(key) else { return .done }
+        var object = try Kustomization(json: json)
+        var log = logger
+        log[metadataKey: "petrel.kind"] = "Kustomization"
+        log[metadataKey: "petrel.namespace"] = "\(key.namespace)"
+        log[metadataKey: "petrel.name"] = "\(key.name)"
+        if object.metadata.isBeingDeleted {
+            try await finalize(object, json: json, logger: log)
+            return .done
+        }
+        if !object.metadata.hasFinalizer(WellKnown.finalizer) {
+            // The informer delivers the updated object, which reconciles again with a fresh cache.
+            try await patchFinalizers(of: object, adding: true)
+            return .done
+        }
+        if object.isSuspended {
+            log.info("reconciliation is suspended for this object")
+            return .done
+        }
+        let clock = ContinuousClock()
+        let start = clock.now
+        let original = object.status
+        let outcome = await run(&object, json: json, logger: log)
+        finalizeStatus(&object, outcome: outcome)
+        if object.status != original {
+            try await writeStatus(object)
+        }
+        let elapsed = start.duration(to: clock.now)
+        return try await report(outcome, object: object, json: json, previous: original, elapsed: elapsed, logger: log)
+    }
+
+    /// The result of the steps, before it is folded into status.
+    enum Outcome {
+        /// Everything applied; `changes` lists what was created, configured or deleted.
+        case succeeded(revision: String, changes: [ChangeSetEntry], healthChecked: Bool)
+        /// A step failed; retry after the retry interval.
+        case failed(KustomizationError)
+        /// Not an error: retry after `delay`.
+        case waiting(KustomizationError, delay: Duration)
+        /// Refused until the object changes.
+        case stalled(KustomizationError)
+    }
+
+    /// Runs the steps in order; each may update `object.status` (revision, inventory, Healthy) as it goes.
+    private func run(_ object: inout Kustomization, json: JSONValue, logger: Logger) async -> Outcome {
+        do {
+            let artifact = try resolveSource(of: object)
+            try await checkDependencies(of: object, artifact: artifact)
+            object.status.lastAttemptedRevision = artifact.revision
+            var changes: [ChangeSetEntry] = []
+            var healthChecked = false
+            try await fetcher.withArtifact(url: artifact.url, digest: artifact.digest) { root in
+                let objects = try await build(object, root: root)
+                changes = try await applyAndPrune(objects, to: &object)
+                healthChecked = try await checkHealth(of: object, applied: changes)
+            }
+            return .succeeded(revision: artifact.revision, changes: changes, healthChecked: healthChecked)
+        } catch let interruption as StepInterruption {
+            switch interruption {
+            case .waiting(let error, let delay): return .waiting(error, delay: delay)
+            case .stalled(let error): return .stalled(error)
+            }
+        } catch let error as KustomizationError {
+            return .failed(error)
+        } catch {
+            return .failed(.reconciliationFailed("\(error)"))
+        }
+    }
+
+    /// Non-failure stops of the step chain.
+    enum StepInterruption: Error {
+        case waiting(KustomizationError, delay: Duration)
+        case stalled(KustomizationError)
+    }
+}
