@@ -11,9 +11,11 @@ struct KustomizationIndexTests {
     @Test("a Kustomization is filed under its source's namespace/name, defaulting to its own namespace")
     func sourceIndex() throws {
         let local = try JSONParser.parse(
-            #"{"metadata":{"name":"app","namespace":"apps"},"spec":{"sourceRef":{"kind":"GitRepository","name":"repo"}}}"#)
+            #"{"metadata":{"name":"app","namespace":"apps"},"spec":{"sourceRef":{"kind":"GitRepository","name":"repo"}}}"#
+        )
         let remote = try JSONParser.parse(
-            #"{"metadata":{"name":"app","namespace":"apps"},"spec":{"sourceRef":{"kind":"GitRepository","name":"repo","namespace":"flux"}}}"#)
+            #"{"metadata":{"name":"app","namespace":"apps"},"spec":{"sourceRef":{"kind":"GitRepository","name":"repo","namespace":"flux"}}}"#
+        )
         #expect(KustomizationController.sourceIndexValues(local) == ["apps/repo"])
         #expect(KustomizationController.sourceIndexValues(remote) == ["flux/repo"])
         #expect(KustomizationController.sourceIndexValues(["metadata": ["name": "x"]]) == [])
@@ -23,7 +25,8 @@ struct KustomizationIndexTests {
     func revisionPredicate() throws {
         let key = ObjectKey(namespace: "apps", name: "repo")
         let old = try JSONParser.parse(
-            #"{"metadata":{"name":"repo","resourceVersion":"1"},"status":{"artifact":{"revision":"main@sha1:1","digest":"sha256:a"}}}"#)
+            #"{"metadata":{"name":"repo","resourceVersion":"1"},"status":{"artifact":{"revision":"main@sha1:1","digest":"sha256:a"}}}"#
+        )
         var touched = old
         touched.set(path: ["metadata", "resourceVersion"], to: "2")
         touched.set(path: ["status", "conditions"], to: [])
