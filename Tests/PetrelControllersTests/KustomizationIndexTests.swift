@@ -56,4 +56,50 @@ struct KustomizationIndexTests {
             #expect(error?.reason == "ArtifactFailed")
         }
     }
+
+    @Test("the spec's overrides reach the build: targetNamespace, namePrefix, patches, images and commonMetadata")
+    func overrides() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("ks-ovr-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        try FileManager.default.createDirectory(
+            at: root.appendingPathComponent("app"), withIntermediateDirectories: true)
+        let deployment = """
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata:
+              name: web
+            spec:
+              replicas: 1
+              selector:
+                matchLabels: {app: web}
+              template:
+                metadata:
+                  labels: {app: web}
+                spec:
+                  containers:
+                  - name: web
+                    image: nginx:1.25
+            """
+        try deployment.write(to: root.appendingPathComponent("app/web.yaml"), atomically: true, encoding: .utf8)
+        var spec = KustomizationSpec(
+            sourceRef: CrossNamespaceSourceReference(name: "repo"), interval: .minutes(1), prune: true, path: "./app")
+        spec.targetNamespace = "prod"
+        spec.namePrefix = "p-"
+        spec.images = [Image(name: "nginx", newTag: "1.27")]
+        spec.patches = [
+            Patch(
+                patch: #"[{"op": "replace", "path": "/spec/replicas", "value": 3}]"#,
+                target: Selector(kind: "Deployment", name: "web"))
+        ]
+        spec.commonMetadata = CommonMetadata(labels: ["team": "a"], annotations: ["owner": "ops"])
+        let objects = try ManifestBuilder().build(root: root, spec: spec)
+        let web = try #require(objects.first)
+        #expect(objects.count == 1)
+        #expect(web[path: ["metadata", "name"]] == "p-web")
+        #expect(web[path: ["metadata", "namespace"]] == "prod")
+        #expect(web[path: ["metadata", "labels", "team"]] == "a")
+        #expect(web[path: ["metadata", "annotations", "owner"]] == "ops")
+        #expect(web[path: ["spec", "replicas"]] == .integer(3))
+        #expect(web[path: ["spec", "template", "spec", "containers"]]?.arrayValue?.first?["image"] == "nginx:1.27")
+    }
 }
