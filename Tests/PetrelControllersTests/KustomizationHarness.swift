@@ -62,7 +62,7 @@ struct KustomizationHarness {
                     let server = try ManagedProcess(
                         name: "http.server", executable: "/usr/bin/python3",
                         arguments: ["-m", "http.server", "--bind", "127.0.0.1", "\(port)", "--directory", served.path],
-                        logFile: served.deletingLastPathComponent().appendingPathComponent("http-\(port).log"))
+                        logFile: served.appendingPathComponent("http-server.log"))
                     defer { server.stop() }
                     try await TestCommand.waitForPorts([port], of: server)
 
