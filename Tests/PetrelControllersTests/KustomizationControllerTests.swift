@@ -119,9 +119,10 @@ struct KustomizationControllerTests {
         }
     }
 
-    @Test("dependsOn: the dependent waits with DependencyNotReady until its dependency is Ready")
+    @Test("dependsOn: the dependent waits with DependencyNotReady, then follows as soon as its dependency is Ready")
     func dependsOn() async throws {
-        try await H.run(requeueDependency: .seconds(1)) { h in
+        // A long requeue-dependency: the dependent can only become ready in time through the dependency watch.
+        try await H.run(requeueDependency: .seconds(60)) { h in
             let artifact = try h.publish(
                 [
                     "first/a.yaml": H.configMapYAML("first", ["v": "1"]),

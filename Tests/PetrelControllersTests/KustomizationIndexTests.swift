@@ -21,6 +21,25 @@ struct KustomizationIndexTests {
         #expect(KustomizationController.sourceIndexValues(["metadata": ["name": "x"]]) == [])
     }
 
+    @Test("dependents are filed under each dependency; only readiness, revision or generation changes requeue them")
+    func dependencyIndex() throws {
+        let dependent = try JSONParser.parse(
+            #"{"metadata":{"name":"b","namespace":"apps"},"spec":{"dependsOn":[{"name":"a"},{"name":"infra","namespace":"ops"}]}}"#
+        )
+        #expect(KustomizationController.dependencyIndexValues(dependent) == ["apps/a", "ops/infra"])
+        let key = ObjectKey(namespace: "apps", name: "a")
+        let old = try JSONParser.parse(
+            #"{"metadata":{"name":"a"},"status":{"observedGeneration":1,"conditions":[{"type":"Ready","status":"False"}]}}"#
+        )
+        var ready = old
+        ready.set(path: ["status", "conditions"], to: [["type": "Ready", "status": "True"]])
+        var touched = old
+        touched.set(path: ["metadata", "resourceVersion"], to: "9")
+        #expect(KustomizationController.readinessChanged(.applied(key, old: old, new: ready)))
+        #expect(!KustomizationController.readinessChanged(.applied(key, old: old, new: touched)))
+        #expect(!KustomizationController.readinessChanged(.applied(key, old: nil, new: old)))
+    }
+
     @Test("only a new artifact revision or digest, a new source or a deleted one requeues Kustomizations")
     func revisionPredicate() throws {
         let key = ObjectKey(namespace: "apps", name: "repo")
