@@ -145,7 +145,8 @@ struct ExtractionWriter {
         case .file:
             try makeDirectory(Self.parent(relative), entry: entry.name)
             let executable = entry.mode & 0o111 != 0
-            try writeFile(relative, entry: entry.name, mode: executable ? 0o755 : 0o644) { () throws(TarGzExtractionError) in
+            try writeFile(relative, entry: entry.name, mode: executable ? 0o755 : 0o644) {
+                () throws(TarGzExtractionError) in
                 try reader.readChunk()
             }
             files.insert(relative)
@@ -194,7 +195,8 @@ struct ExtractionWriter {
                 files.remove(path)
             }
             guard symlink(target, full) == 0 else {
-                throw .writeFailed(entry: path, detail: "cannot create the symlink: \(String(cString: strerror(errno)))")
+                throw .writeFailed(
+                    entry: path, detail: "cannot create the symlink: \(String(cString: strerror(errno)))")
             }
         }
         guard !symlinks.isEmpty else { return }
@@ -263,7 +265,9 @@ struct ExtractionWriter {
         guard !name.hasPrefix("/") else { throw .unsafePath(entry: entry, detail: "the path is absolute") }
         guard !name.contains("\0") else { throw .unsafePath(entry: entry, detail: "the path contains NUL") }
         let components = name.split(separator: "/").filter { $0 != "." }
-        guard !components.contains("..") else { throw .unsafePath(entry: entry, detail: "the path has a '..' component") }
+        guard !components.contains("..") else {
+            throw .unsafePath(entry: entry, detail: "the path has a '..' component")
+        }
         return components.isEmpty ? nil : components.joined(separator: "/")
     }
 
@@ -304,7 +308,10 @@ struct ExtractionWriter {
 
 /// One tar header, after PAX and GNU long-name records were folded in.
 struct TarEntry {
-    enum Kind { case file, directory, symlink, hardLink, other(UInt8) }
+    enum Kind {
+        case file, directory, symlink, hardLink
+        case other(UInt8)
+    }
     var name: String
     var linkName: String
     var size: Int

@@ -1,6 +1,7 @@
 import Foundation
 import KubeClient
 import KubeCore
+import Logging
 import PetrelAPI
 import Testing
 
@@ -38,12 +39,17 @@ struct KustomizationControllerTests {
             #expect(a?[path: ["data", "v"]] == "1")
             #expect(a?[path: ["metadata", "labels", WellKnown.kustomizeNameLabel]] == "app")
             #expect(a?[path: ["metadata", "labels", WellKnown.kustomizeNamespaceLabel]] == .string(h.namespace))
-            #expect(h.events.all.contains { $0.type == .normal && $0.message.contains("ConfigMap/\(h.namespace)/a created") })
+            #expect(
+                h.events.all.contains {
+                    $0.type == .normal && $0.message.contains("ConfigMap/\(h.namespace)/a created")
+                })
 
             // New revision: a changes, b leaves the source and is pruned.
-            let second = try h.publish(["deploy/a.yaml": H.configMapYAML("a", ["v": "2"])], name: "rev2", revision: H.revision("2"))
+            let second = try h.publish(
+                ["deploy/a.yaml": H.configMapYAML("a", ["v": "2"])], name: "rev2", revision: H.revision("2"))
             try await h.setSource("repo", artifact: second)
-            ks = try await h.waitForReady("app", status: .true, reason: "ReconciliationSucceeded", messageContains: H.revision("2"))
+            ks = try await h.waitForReady(
+                "app", status: .true, reason: "ReconciliationSucceeded", messageContains: H.revision("2"))
             #expect(try await h.configMap("a")?[path: ["data", "v"]] == "2")
             #expect(try await h.configMap("b") == nil)
             #expect(ks?.status.inventory?.entries.map(\.id) == ["\(h.namespace)_a__ConfigMap"])
@@ -51,7 +57,8 @@ struct KustomizationControllerTests {
             // Drift: a hand edit is reverted on the next reconcile (asked for through requestedAt).
             _ = try await h.client.patch(
                 H.configMaps, namespace: h.namespace, name: "a", .merge(["data": ["v": "edited"]]))
-            try await h.patchKustomization("app", ["metadata": ["annotations": [WellKnown.reconcileRequestedAtAnnotation: "token-1"]]])
+            try await h.patchKustomization(
+                "app", ["metadata": ["annotations": [WellKnown.reconcileRequestedAtAnnotation: "token-1"]]])
             try await h.eventually("drift corrected") {
                 let restored = try await h.configMap("a")?[path: ["data", "v"]] == "2"
                 let handled = try await h.kustomization("app")?.status.lastHandledReconcileAt == "token-1"
@@ -81,7 +88,8 @@ struct KustomizationControllerTests {
             #expect(try await h.configMap("c") == nil)
             #expect(try await h.configMap("a")?[path: ["data", "v"]] == "2")
             try await h.patchKustomization("app", ["spec": ["suspend": false]])
-            ks = try await h.waitForReady("app", status: .true, reason: "ReconciliationSucceeded", messageContains: H.revision("4"))
+            ks = try await h.waitForReady(
+                "app", status: .true, reason: "ReconciliationSucceeded", messageContains: H.revision("4"))
             #expect(try await h.configMap("c")?[path: ["data", "v"]] == "4")
             #expect(ks?.status.inventory?.entries.count == 2)
 
@@ -99,21 +107,27 @@ struct KustomizationControllerTests {
     @Test("a digest mismatch fails with ArtifactFailed and applies nothing")
     func digestMismatch() async throws {
         try await H.run { h in
-            var artifact = try h.publish(["deploy/a.yaml": H.configMapYAML("a", ["v": "1"])], name: "rev1", revision: H.revision("1"))
+            var artifact = try h.publish(
+                ["deploy/a.yaml": H.configMapYAML("a", ["v": "1"])], name: "rev1", revision: H.revision("1"))
             artifact.digest = "sha256:" + String(repeating: "0", count: 64)
             try await h.setSource("repo", artifact: artifact)
             try await h.createKustomization("app", source: "repo")
-            let ks = try await h.waitForReady("app", status: .false, reason: "ArtifactFailed", messageContains: "does not match")
+            let ks = try await h.waitForReady(
+                "app", status: .false, reason: "ArtifactFailed", messageContains: "does not match")
             #expect(ks?.status.inventory == nil)
             #expect(try await h.configMap("a") == nil)
         }
     }
 
-    @Test("dependsOn: the dependent waits with DependencyNotReady until its dependency is Ready")
+    @Test("dependsOn: the dependent waits with DependencyNotReady, then follows as soon as its dependency is Ready")
     func dependsOn() async throws {
-        try await H.run(requeueDependency: .seconds(1)) { h in
+        // A long requeue-dependency: the dependent can only become ready in time through the dependency watch.
+        try await H.run(requeueDependency: .seconds(60)) { h in
             let artifact = try h.publish(
-                ["first/a.yaml": H.configMapYAML("first", ["v": "1"]), "second/b.yaml": H.configMapYAML("second", ["v": "1"])],
+                [
+                    "first/a.yaml": H.configMapYAML("first", ["v": "1"]),
+                    "second/b.yaml": H.configMapYAML("second", ["v": "1"]),
+                ],
                 name: "rev1", revision: H.revision("1"))
             try await h.setSource("repo", artifact: artifact)
             try await h.createKustomization("second", source: "repo", path: "./second") {
@@ -133,7 +147,10 @@ struct KustomizationControllerTests {
         try await H.run { h in
             _ = try await h.client.create(
                 H.configMaps, namespace: h.namespace,
-                ["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "vars"], "data": ["color": "blue", "size": "small"]])
+                [
+                    "apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "vars"],
+                    "data": ["color": "blue", "size": "small"],
+                ])
             _ = try await h.client.create(
                 H.secrets, namespace: h.namespace,
                 [
@@ -143,7 +160,8 @@ struct KustomizationControllerTests {
             let artifact = try h.publish(
                 [
                     "deploy/a.yaml": H.configMapYAML(
-                        "settings", ["color": "${color}", "size": "${size}", "password": "${password}", "region": "${region:=eu}"])
+                        "settings",
+                        ["color": "${color}", "size": "${size}", "password": "${password}", "region": "${region:=eu}"])
                 ], name: "rev1", revision: H.revision("1"))
             try await h.setSource("repo", artifact: artifact)
             try await h.createKustomization("app", source: "repo") {
@@ -164,18 +182,21 @@ struct KustomizationControllerTests {
     @Test("a set the server rejects in the dry-run applies nothing and keeps the previous objects and inventory")
     func dryRunRejected() async throws {
         try await H.run { h in
-            let good = try h.publish(["deploy/a.yaml": H.configMapYAML("a", ["v": "1"])], name: "rev1", revision: H.revision("1"))
+            let good = try h.publish(
+                ["deploy/a.yaml": H.configMapYAML("a", ["v": "1"])], name: "rev1", revision: H.revision("1"))
             try await h.setSource("repo", artifact: good)
             try await h.createKustomization("app", source: "repo")
             try await h.waitForReady("app", status: .true, reason: "ReconciliationSucceeded")
             let widget = "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n"
             let bad = try h.publish(
                 [
-                    "deploy/a.yaml": H.configMapYAML("a", ["v": "2"]), "deploy/b.yaml": H.configMapYAML("b", ["v": "2"]),
+                    "deploy/a.yaml": H.configMapYAML("a", ["v": "2"]),
+                    "deploy/b.yaml": H.configMapYAML("b", ["v": "2"]),
                     "deploy/widget.yaml": widget,
                 ], name: "rev2", revision: H.revision("2"))
             try await h.setSource("repo", artifact: bad)
-            let ks = try await h.waitForReady("app", status: .false, reason: "ReconciliationFailed", messageContains: "Widget")
+            let ks = try await h.waitForReady(
+                "app", status: .false, reason: "ReconciliationFailed", messageContains: "Widget")
             #expect(ks?.status.lastAppliedRevision == H.revision("1"))
             #expect(ks?.status.inventory?.entries.map(\.id) == ["\(h.namespace)_a__ConfigMap"])
             #expect(ks?.status.conditions.find(ConditionType.reconciling)?.reason == "ProgressingWithRetry")
@@ -187,7 +208,8 @@ struct KustomizationControllerTests {
     @Test("wait: true sets Healthy=True; deletionPolicy Orphan keeps the objects when the Kustomization goes")
     func healthAndOrphan() async throws {
         try await H.run { h in
-            let artifact = try h.publish(["deploy/a.yaml": H.configMapYAML("a", ["v": "1"])], name: "rev1", revision: H.revision("1"))
+            let artifact = try h.publish(
+                ["deploy/a.yaml": H.configMapYAML("a", ["v": "1"])], name: "rev1", revision: H.revision("1"))
             try await h.setSource("repo", artifact: artifact)
             try await h.createKustomization("app", source: "repo") {
                 $0.wait = true
@@ -207,8 +229,38 @@ struct KustomizationControllerTests {
             try await h.createKustomization("app", source: "repo") {
                 $0.sourceRef.namespace = "elsewhere"
             }
-            let ks = try await h.waitForReady("app", status: .false, reason: "AccessDenied", messageContains: "elsewhere")
+            let ks = try await h.waitForReady(
+                "app", status: .false, reason: "AccessDenied", messageContains: "elsewhere")
             #expect(ks?.status.conditions.find(ConditionType.stalled)?.status == .true)
+        }
+    }
+
+    @Test("ArtifactFetcher extracts a verified artifact into a folder it removes afterwards; 404 and size bound fail")
+    func fetcher() async throws {
+        try await H.run { h in
+            let artifact = try h.publish(
+                ["deploy/a.yaml": H.configMapYAML("a", ["v": "1"])], name: "rev1", revision: H.revision("1"))
+            let fetcher = ArtifactFetcher(logger: Logger(label: "test"))
+            let folder = try await fetcher.withArtifact(url: artifact.url, digest: artifact.digest) { root in
+                #expect(FileManager.default.fileExists(atPath: root.appendingPathComponent("deploy/a.yaml").path))
+                return root
+            }
+            #expect(!FileManager.default.fileExists(atPath: folder.path))
+
+            let missing = await #expect(throws: KustomizationError.self) {
+                try await fetcher.fetch(
+                    url: "\(h.baseURL)/absent.tar.gz", digest: artifact.digest,
+                    to: h.served.appendingPathComponent("out.tar.gz"))
+            }
+            #expect(missing?.reason == "ArtifactFailed")
+            #expect(missing?.message.contains("HTTP 404") == true)
+
+            let small = ArtifactFetcher(maxDownloadSize: 10, logger: Logger(label: "test"))
+            let tooBig = await #expect(throws: KustomizationError.self) {
+                try await small.fetch(
+                    url: artifact.url, digest: artifact.digest, to: h.served.appendingPathComponent("out.tar.gz"))
+            }
+            #expect(tooBig?.message.contains("larger than the 10-byte limit") == true)
         }
     }
 }

@@ -37,7 +37,8 @@ struct KustomizationExtractionTests {
 
         func remove() { try? FileManager.default.removeItem(at: folder) }
 
-        func extract(_ limits: ExtractionLimits = ExtractionLimits()) throws(TarGzExtractionError) -> ExtractionSummary {
+        func extract(_ limits: ExtractionLimits = ExtractionLimits()) throws(TarGzExtractionError) -> ExtractionSummary
+        {
             try TarGzExtractor.extract(archive: archive, into: destination, limits: limits)
         }
 
@@ -65,8 +66,9 @@ struct KustomizationExtractionTests {
         #expect(scratch.read(longName) == "long")
         #expect(scratch.read("apps/link.yaml") == "kind: Deployment\n")
         #expect(scratch.read("apps/copy.yaml") == "kind: Deployment\n")
-        let mode = try FileManager.default.attributesOfItem(
-            atPath: scratch.destination.appendingPathComponent("apps/run.sh").path)[.posixPermissions] as? Int
+        let mode =
+            try FileManager.default.attributesOfItem(
+                atPath: scratch.destination.appendingPathComponent("apps/run.sh").path)[.posixPermissions] as? Int
         #expect(mode == 0o755)
     }
 
@@ -112,7 +114,9 @@ struct KustomizationExtractionTests {
         #expect(error?.reason == reason)
         #expect(error?.message.contains("'\(entry)'") == true, "\(String(describing: error))")
         #expect(!FileManager.default.fileExists(atPath: scratch.destination.path))
-        #expect(!FileManager.default.fileExists(atPath: scratch.folder.deletingLastPathComponent().appendingPathComponent("evil").path))
+        #expect(
+            !FileManager.default.fileExists(
+                atPath: scratch.folder.deletingLastPathComponent().appendingPathComponent("evil").path))
     }
 
     @Test("the entry count and the uncompressed size are bounded")

@@ -46,7 +46,8 @@ struct KustomizationHarness {
 
     /// Runs `body` with everything started, then stops it all.
     static func run(
-        requeueDependency: Duration = .seconds(1), noCrossNamespaceRefs: Bool = false, _ body: @Sendable (KustomizationHarness) async throws -> Void
+        requeueDependency: Duration = .seconds(1), noCrossNamespaceRefs: Bool = false,
+        _ body: @Sendable (KustomizationHarness) async throws -> Void
     ) async throws {
         let logger = Logger(label: "kustomization-test")
         try await LocalAPIServer.withRunning { url in
@@ -61,7 +62,7 @@ struct KustomizationHarness {
                     let server = try ManagedProcess(
                         name: "http.server", executable: "/usr/bin/python3",
                         arguments: ["-m", "http.server", "--bind", "127.0.0.1", "\(port)", "--directory", served.path],
-                        logFile: served.deletingLastPathComponent().appendingPathComponent("http-\(port).log"))
+                        logFile: served.appendingPathComponent("http-server.log"))
                     defer { server.stop() }
                     try await TestCommand.waitForPorts([port], of: server)
 
@@ -100,7 +101,8 @@ struct KustomizationHarness {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
         let folder = root.appendingPathComponent("crds")
-        for name in try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted() where name.hasSuffix(".yaml") {
+        for name in try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
+        where name.hasSuffix(".yaml") {
             let text = try String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8)
             for document in try YAMLCodec.parseStream(text, file: name) {
                 _ = try await client.apply(document, fieldManager: "test")
@@ -143,7 +145,8 @@ struct KustomizationHarness {
 
     /// Creates a Kustomization of `source` at `path`.
     func createKustomization(
-        _ name: String, source: String, path: String = "./deploy", configure: (inout KustomizationSpec) -> Void = { _ in }
+        _ name: String, source: String, path: String = "./deploy",
+        configure: (inout KustomizationSpec) -> Void = { _ in }
     ) async throws {
         var spec = KustomizationSpec(
             sourceRef: CrossNamespaceSourceReference(name: source), interval: .minutes(60), prune: true, path: path)
@@ -200,7 +203,8 @@ struct KustomizationHarness {
         let held = try await eventually("\(name) Ready=\(status.rawValue) \(reason) '\(fragment)'") {
             last = try await kustomization(name)
             guard let ready = last?.status.conditions.find(ConditionType.ready) else { return false }
-            return ready.status == status && ready.reason == reason && (fragment.isEmpty || ready.message.contains(fragment))
+            return ready.status == status && ready.reason == reason
+                && (fragment.isEmpty || ready.message.contains(fragment))
         }
         if !held { Issue.record("last status: \(String(describing: last?.status))") }
         return last

@@ -66,7 +66,8 @@ struct KustomizationSubstitutionTests {
 
     @Test("no variables means no substitution at all (Flux's WithVariables strategy)")
     func noVariables() throws {
-        let object = try JSONParser.parse(#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a"},"data":{"x":"${y}"}}"#)
+        let object = try JSONParser.parse(
+            #"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a"},"data":{"x":"${y}"}}"#)
         #expect(try Substitution.apply(to: [object], variables: [:]) == [object])
     }
 
@@ -91,7 +92,10 @@ struct KustomizationSubstitutionTests {
         let objects: [String: JSONValue] = [
             "ConfigMap/vars": ["data": ["a": "from-cm", "b": "from-cm", "c": "from-cm"]],
             "Secret/creds": [
-                "data": ["b": .string(Data("from-secret".utf8).base64EncodedString()), "pw": .string(Data("s3cret".utf8).base64EncodedString())]
+                "data": [
+                    "b": .string(Data("from-secret".utf8).base64EncodedString()),
+                    "pw": .string(Data("s3cret".utf8).base64EncodedString()),
+                ]
             ],
         ]
         let postBuild = PostBuild(

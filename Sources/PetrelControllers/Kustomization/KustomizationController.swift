@@ -28,17 +28,22 @@ package struct KustomizationControllerOptions: Sendable {
 package enum KustomizationController {
     /// The store index filing each Kustomization under its source, `<namespace>/<name>` of the GitRepository.
     package static let sourceIndex = "kustomization.sourceRef"
+    /// The store index filing each Kustomization under every `<namespace>/<name>` it depends on.
+    package static let dependencyIndex = "kustomization.dependsOn"
 
     /// Creates the controller; the manager runs `informers` and the returned controller.
     ///
     /// A GitRepository whose artifact revision changes (or that appears or disappears) requeues every
-    /// Kustomization using it at once, through ``sourceIndex``.
+    /// Kustomization using it at once, through ``sourceIndex``. A Kustomization whose readiness or applied revision
+    /// changes requeues its dependents through ``dependencyIndex``, so an ordered chain converges without waiting
+    /// for `--requeue-dependency` at each step (Flux only polls).
     package static func make(
         client: KubeClient, informers: InformerFactory, recorder: any EventRecording,
         options: KustomizationControllerOptions, logger: Logger
     ) -> Controller {
         let kustomizations = informers.informer(
-            for: Kustomization.groupVersionResource, indexes: [sourceIndex: { sourceIndexValues($0) }])
+            for: Kustomization.groupVersionResource,
+            indexes: [sourceIndex: { sourceIndexValues($0) }, dependencyIndex: { dependencyIndexValues($0) }])
         let sources = informers.informer(for: GitRepository.groupVersionResource)
         let reconciler = KustomizationReconciler(
             client: client, kustomizations: kustomizations.store, sources: sources.store, recorder: recorder,
@@ -51,7 +56,31 @@ package enum KustomizationController {
             guard sourceRevisionChanged(change) else { return [] }
             return store.keys(index: sourceIndex, value: change.key.description)
         }
+        controller.watch(kustomizations) { change in
+            guard readinessChanged(change) else { return [] }
+            return store.keys(index: dependencyIndex, value: change.key.description)
+        }
         return controller
+    }
+
+    /// `<namespace>/<name>` of every Kustomization an object depends on.
+    static func dependencyIndexValues(_ object: JSONValue) -> [String] {
+        let namespace = object[path: ["metadata", "namespace"]]?.stringValue ?? ""
+        return (object[path: ["spec", "dependsOn"]]?.arrayValue ?? []).compactMap { entry in
+            guard let name = entry["name"]?.stringValue else { return nil }
+            return ObjectKey(namespace: entry["namespace"]?.stringValue ?? namespace, name: name).description
+        }
+    }
+
+    /// Whether a Kustomization's Ready status, applied revision or observed generation changed (what its
+    /// dependents check).
+    static func readinessChanged(_ change: StoreChange) -> Bool {
+        guard case .applied(_, let old?, let new) = change else { return false }
+        func ready(_ object: JSONValue) -> JSONValue? {
+            object[path: ["status", "conditions"]]?.arrayValue?.first { $0["type"] == "Ready" }?["status"]
+        }
+        let paths = [["status", "lastAppliedRevision"], ["status", "observedGeneration"]]
+        return ready(old) != ready(new) || paths.contains { old[path: $0] != new[path: $0] }
     }
 
     /// `<namespace>/<name>` of the source a Kustomization object references.

@@ -76,7 +76,9 @@ extension KustomizationReconciler {
                 guard let apiVersion else { return nil }
                 let json: JSONValue = [
                     "apiVersion": .string(apiVersion), "kind": .string(reference.kind),
-                    "metadata": ["name": .string(reference.name), "namespace": .string(reference.namespace ?? namespace)],
+                    "metadata": [
+                        "name": .string(reference.name), "namespace": .string(reference.namespace ?? namespace),
+                    ],
                 ]
                 return ResourceID(object: json)
             }
@@ -85,7 +87,8 @@ extension KustomizationReconciler {
         do {
             try await engine.waitForHealth(ids, timeout: object.effectiveTimeout.duration)
         } catch {
-            throw KustomizationError.healthCheckFailed("health check failed after \(object.effectiveTimeout): \(error.message)")
+            throw KustomizationError.healthCheckFailed(
+                "health check failed after \(object.effectiveTimeout): \(error.message)")
         }
         return true
     }

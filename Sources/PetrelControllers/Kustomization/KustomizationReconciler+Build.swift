@@ -22,7 +22,8 @@ package struct ManifestBuilder: Sendable {
         var isDirectory: ObjCBool = false
         let full = path == "." ? root.path : root.appendingPathComponent(path).path
         guard FileManager.default.fileExists(atPath: full, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw .artifactFailed("kustomization path not found: '\(spec.path ?? "./")' is not a folder in the artifact")
+            throw .artifactFailed(
+                "kustomization path not found: '\(spec.path ?? "./")' is not a folder in the artifact")
         }
         let overrides: KustomizationOverrides
         do {

@@ -73,7 +73,8 @@ package enum Substitution {
             do {
                 let parsed = try YAMLCodec.parseStream(substituted, file: id)
                 guard parsed.count == 1, let first = parsed.first else {
-                    throw KustomizeError.malformedYAML(file: id, line: nil, detail: "substitution produced \(parsed.count) documents")
+                    throw KustomizeError.malformedYAML(
+                        file: id, line: nil, detail: "substitution produced \(parsed.count) documents")
                 }
                 result.append(first)
             } catch {
