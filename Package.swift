@@ -164,6 +164,7 @@ let package = Package(
                 "PetrelManager", "PetrelControllers", "PetrelTesting", "ControllerRuntime", "KubeClient", "KubeCore",
                 "LocalAPIServer",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings),
     ]

@@ -11,3 +11,8 @@ python3 Benchmarks/kustomize_bench.py .build/release/petrel "$RUNS"
 echo
 echo "== local API server"
 python3 Benchmarks/apiserver_bench.py .build/release/petrel-apiserver "${OBJECTS:-10000}"
+echo
+echo "== controller runtime (petrel-controller bench-runtime against a local API server)"
+swift build -c release --product petrel-controller >/dev/null
+python3 Benchmarks/runtime_bench.py .build/release/petrel-controller .build/release/petrel-apiserver \
+    "${RUNTIME_OBJECTS:-1000}" "${CACHE_OBJECTS:-10000}"

@@ -1,1 +1,3 @@
-print("petrel-controller: the manager is not implemented yet")
+import PetrelManager
+
+await ControllerCommand.runMain()

@@ -37,6 +37,9 @@ package final class Informer: Sendable {
         handlers.withLock { $0.append(handler) }
     }
 
+    /// What the informer lists and watches (its resource), for logs and metric labels.
+    package var resourceDescription: String { source.resourceDescription }
+
     /// How many times the informer relisted after `410 Gone` (a metric).
     package var relists: Int { relistCount.withLock { $0 } }
 

@@ -1,2 +1,0 @@
-/// The `PetrelManager` module. See docs/architecture.md for what it owns.
-package enum PetrelManagerModule {}
