@@ -112,6 +112,7 @@ let package = Package(
             dependencies: [
                 "PetrelAPI", "KubeClient", "Kustomize", "PetrelManager", "LocalAPIServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings),
 
@@ -143,7 +144,12 @@ let package = Package(
         .testTarget(
             name: "KustomizeTests", dependencies: ["Kustomize", "KubeCore"], exclude: ["Fixtures", "Refusals"],
             swiftSettings: swiftSettings),
-        .testTarget(name: "PetrelCLITests", dependencies: ["petrel"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "PetrelCLITests",
+            dependencies: [
+                "petrel", "LocalAPIServer", "KubeClient", "KubeCore", .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "LocalAPIServerTests", dependencies: ["LocalAPIServer", "KubeCore"], swiftSettings: swiftSettings),
         .testTarget(
@@ -166,6 +172,10 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ChartTests",
+            dependencies: ["LocalAPIServer", "KubeCore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
     ]
 )
