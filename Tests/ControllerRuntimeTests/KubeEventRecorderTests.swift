@@ -78,13 +78,13 @@ struct KubeEventRecorderHTTPTests {
             defer { try? FileManager.default.removeItem(at: directory) }
             let kubeconfig = directory.appendingPathComponent("kubeconfig").path
             try LocalAPIServer.writeKubeconfig(for: url, to: kubeconfig)
-            let output = try Self.kubectl(["--kubeconfig", kubeconfig, "get", "events", "-n", namespace, "-o", "json"])
+            let output = try await Self.kubectl(["--kubeconfig", kubeconfig, "get", "events", "-n", namespace, "-o", "json"])
             let parsed = try JSONParser.parse(output)
             let seen = parsed["items"]?.arrayValue?.filter { $0["reason"]?.stringValue == "BuildFailed" } ?? []
             #expect(seen.count == 1)
             #expect(seen.first?["count"]?.integerValue == 3)
             // The local API server's Table for events has only NAME and AGE, so ask kubectl for the columns.
-            let table = try Self.kubectl([
+            let table = try await Self.kubectl([
                 "--kubeconfig", kubeconfig, "get", "events", "-n", namespace, "--no-headers",
                 "-o", "custom-columns=TYPE:.type,REASON:.reason,COUNT:.count,OBJECT:.involvedObject.name",
             ])
@@ -114,16 +114,26 @@ struct KubeEventRecorderHTTPTests {
         }
     }
 
-    static func kubectl(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/kubectl")
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
+    /// Runs kubectl on its own thread: blocking the cooperative pool could starve the in-process API server.
+    static func kubectl(_ arguments: [String]) async throws -> String {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread {
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: "/usr/bin/kubectl")
+                process.arguments = arguments
+                let pipe = Pipe()
+                process.standardOutput = pipe
+                process.standardError = FileHandle.nullDevice
+                do {
+                    try process.run()
+                } catch {
+                    continuation.resume(throwing: error)
+                    return
+                }
+                let data = pipe.fileHandleForReading.readDataToEndOfFile()
+                process.waitUntilExit()
+                continuation.resume(returning: String(decoding: data, as: UTF8.self))
+            }.start()
+        }
     }
 }

@@ -20,9 +20,9 @@ struct ControllerBinaryTests {
     @Test(
         "--help lists every flag of the contract",
         .enabled(if: TestEnvironment.controllerBinary != nil, "needs the built petrel-controller (swift build)"))
-    func helpListsFlags() throws {
+    func helpListsFlags() async throws {
         let binary = try #require(TestEnvironment.controllerBinary)
-        let help = try runProcess(binary, ["--help"])
+        let help = try await runProcess(binary, ["--help"])
         #expect(help.status == 0)
         for flag in Self.contractFlags {
             #expect(help.output.contains(flag), "missing \(flag) in:\n\(help.output)")
@@ -32,9 +32,9 @@ struct ControllerBinaryTests {
     @Test(
         "a bad flag value exits 64 with a message naming the flag",
         .enabled(if: TestEnvironment.controllerBinary != nil, "needs the built petrel-controller (swift build)"))
-    func badFlag() throws {
+    func badFlag() async throws {
         let binary = try #require(TestEnvironment.controllerBinary)
-        let result = try runProcess(binary, ["--lease-duration", "fifteen"])
+        let result = try await runProcess(binary, ["--lease-duration", "fifteen"])
         #expect(result.status == 64)
     }
 

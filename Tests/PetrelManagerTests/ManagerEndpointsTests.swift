@@ -46,9 +46,9 @@ struct ManagerEndpointsTests {
             #expect(await eventually { reconciler.count >= 5 })
             #expect(await eventually { manager.metricsPort != nil })
             let port = try #require(manager.metricsPort)
-            let response = try httpGet("http://127.0.0.1:\(port)/metrics")
+            let response = try await httpGet("http://127.0.0.1:\(port)/metrics")
             #expect(response.status == 200)
-            let parsed = try runProcess(python, ["-c", Self.parser], input: response.body)
+            let parsed = try await runProcess(python, ["-c", Self.parser], input: response.body)
             try #require(parsed.status == 0, "prometheus_client rejected the exposition:\n\(response.body)")
             let families = try JSONParser.parse(parsed.output)
             let expected: [(String, String)] = [
@@ -96,15 +96,15 @@ struct ManagerEndpointsTests {
             let running = RunningManager.start(manager)
             #expect(await eventually { manager.healthPort != nil })
             let port = try #require(manager.healthPort)
-            #expect(await eventually { (try? httpGet("http://127.0.0.1:\(port)/healthz").status) == 200 })
+            #expect(await eventually { (try? await httpGet("http://127.0.0.1:\(port)/healthz").status) == 200 })
             try await Task.sleep(for: .milliseconds(500))
-            #expect(try httpGet("http://127.0.0.1:\(port)/readyz").status == 503)
+            #expect(try await httpGet("http://127.0.0.1:\(port)/readyz").status == 503)
             #expect(!manager.isReady)
 
             _ = try await client.create(
                 GroupVersionResource(group: "apiextensions.k8s.io", version: "v1", resource: "customresourcedefinitions"),
                 Self.widgetCRD)
-            #expect(await eventually(.seconds(45)) { (try? httpGet("http://127.0.0.1:\(port)/readyz").status) == 200 })
+            #expect(await eventually(.seconds(45)) { (try? await httpGet("http://127.0.0.1:\(port)/readyz").status) == 200 })
             #expect(manager.informers.allSynced)
             await running.stop()
             try await client.shutdown()

@@ -53,7 +53,7 @@ struct ManagerLeaderElectionTests {
             #expect(first.isLeading && !second.isLeading)
             #expect(secondReconciler.count == 0, "the standby must not reconcile")
             let standbyPort = try #require(second.healthPort)
-            #expect(try httpGet("http://127.0.0.1:\(standbyPort)/readyz").status == 200)
+            #expect(try await httpGet("http://127.0.0.1:\(standbyPort)/readyz").status == 200)
 
             let clock = ContinuousClock()
             let stopped = clock.now

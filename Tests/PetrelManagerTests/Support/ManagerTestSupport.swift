@@ -142,7 +142,23 @@ enum TestEnvironment {
 }
 
 /// Runs a process to completion and returns its exit status and standard output.
-func runProcess(_ path: String, _ arguments: [String], input: String? = nil) throws -> (status: Int32, output: String) {
+///
+/// The blocking reads and waits happen on a dedicated thread, never on the cooperative pool: with two cores a
+/// blocked pool could not run the in-process server that the process (e.g. curl) is talking to.
+func runProcess(_ path: String, _ arguments: [String], input: String? = nil) async throws -> (status: Int32, output: String) {
+    try await withCheckedThrowingContinuation { continuation in
+        let thread = Thread {
+            do {
+                continuation.resume(returning: try runProcessBlocking(path, arguments, input: input))
+            } catch {
+                continuation.resume(throwing: error)
+            }
+        }
+        thread.start()
+    }
+}
+
+private func runProcessBlocking(_ path: String, _ arguments: [String], input: String?) throws -> (status: Int32, output: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: path)
     process.arguments = arguments
@@ -162,9 +178,9 @@ func runProcess(_ path: String, _ arguments: [String], input: String? = nil) thr
 }
 
 /// GET `url` with curl; returns the status code and body.
-func httpGet(_ url: String) throws -> (status: Int, body: String) {
+func httpGet(_ url: String) async throws -> (status: Int, body: String) {
     let marker = "\n--petrel-status:"
-    let result = try runProcess("/usr/bin/curl", ["-s", "-m", "5", "-w", "\(marker)%{http_code}", url])
+    let result = try await runProcess("/usr/bin/curl", ["-s", "-m", "10", "-w", "\(marker)%{http_code}", url])
     guard let range = result.output.range(of: marker, options: .backwards) else { return (0, result.output) }
     return (Int(result.output[range.upperBound...]) ?? 0, String(result.output[..<range.lowerBound]))
 }
