@@ -11,3 +11,7 @@ python3 Benchmarks/kustomize_bench.py .build/release/petrel "$RUNS"
 echo
 echo "== local API server"
 python3 Benchmarks/apiserver_bench.py .build/release/petrel-apiserver "${OBJECTS:-10000}"
+echo
+echo "== GitRepository controller vs git clone --depth 1 + tar czf (FILES=${FILES:-5000}, COMMITS=${COMMITS:-3000})"
+swift build -c release --product petrel-gitrepository-bench >/dev/null
+.build/release/petrel-gitrepository-bench
