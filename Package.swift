@@ -132,7 +132,7 @@ let package = Package(
             name: "petrel-gitrepository-bench",
             dependencies: [
                 "PetrelControllers", "PetrelManager", "PetrelTesting", "ControllerRuntime", "KubeClient", "KubeCore",
-                "LocalAPIServer", "PetrelAPI", .product(name: "Logging", package: "swift-log"),
+                "LocalAPIServer", "PetrelAPI", "GitSource", .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/GitRepositoryBench",
             swiftSettings: swiftSettings),
