@@ -128,6 +128,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings),
 
+        // Benchmark of the GitRepository controller: built and run by scripts/bench.sh (release), never by make test.
+        .executableTarget(
+            name: "petrel-gitrepository-bench",
+            dependencies: [
+                "PetrelControllers", "PetrelManager", "PetrelTesting", "ControllerRuntime", "KubeClient", "KubeCore",
+                "LocalAPIServer", "PetrelAPI", "GitSource", .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/GitRepositoryBench",
+            swiftSettings: swiftSettings),
+
         // Tests mirror the targets
         .testTarget(name: "KubeCoreTests", dependencies: ["KubeCore"], swiftSettings: swiftSettings),
         .testTarget(

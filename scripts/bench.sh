@@ -16,3 +16,8 @@ echo "== controller runtime (petrel-controller bench-runtime against a local API
 swift build -c release --product petrel-controller >/dev/null
 python3 Benchmarks/runtime_bench.py .build/release/petrel-controller .build/release/petrel-apiserver \
     "${RUNTIME_OBJECTS:-1000}" "${CACHE_OBJECTS:-10000}"
+
+echo "== GitRepository controller vs git clone --depth 1 + tar czf (FILES=${FILES:-5000}, COMMITS=${COMMITS:-3000})"
+swift build -c release --product petrel-gitrepository-bench >/dev/null
+.build/release/petrel-gitrepository-bench
+echo

@@ -16,6 +16,15 @@ public struct StoredArtifact: Sendable, Equatable {
     public var size: Int
     /// When the file was written.
     public var lastUpdateTime: Date
+
+    /// An artifact record with every field given (e.g. rebuilt from a status).
+    public init(path: String, revision: String, digest: String, size: Int, lastUpdateTime: Date) {
+        self.path = path
+        self.revision = revision
+        self.digest = digest
+        self.size = size
+        self.lastUpdateTime = lastUpdateTime
+    }
 }
 
 /// The artifact storage folder: `<root>/<kind>/<namespace>/<name>/<revision-hash>.tar.gz`, plus a

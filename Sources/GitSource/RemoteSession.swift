@@ -81,17 +81,20 @@ final class RemoteSession: @unchecked Sendable {
             return git_credential_username_new(out, userFromURL ?? credentials.username ?? "git")
         }
         if allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT.rawValue != 0 {
+            // Over HTTP(S) libgit2 asks for a password only after the server answered 401.
+            let status = url.scheme.hasPrefix("http") ? "401 Unauthorized: " : ""
             if credentials.bearerToken != nil, credentials.username == nil {
-                return fail(.authenticationFailed("the server rejected the bearer token"), code: eauth)
+                return fail(.authenticationFailed("\(status)the server rejected the bearer token"), code: eauth)
             }
             guard let username = credentials.username ?? userFromURL, let password = credentials.password else {
                 return fail(
-                    .authenticationFailed("the server requires credentials; set 'username' and 'password'"),
+                    .authenticationFailed("\(status)the server requires credentials; set 'username' and 'password'"),
                     code: eauth)
             }
             passwordAttempts += 1
             if passwordAttempts > 1 {
-                return fail(.authenticationFailed("the server rejected the username or password"), code: eauth)
+                return fail(
+                    .authenticationFailed("\(status)the server rejected the username or password"), code: eauth)
             }
             return git_credential_userpass_plaintext_new(out, username, password)
         }
@@ -179,6 +182,10 @@ final class RemoteSession: @unchecked Sendable {
     func error(operation: String, code: Int32) -> GitSourceError {
         if let failure { return failure }
         let error = LibGit2Runtime.lastError(operation: operation, code: code)
+        if case .authenticationFailed(let detail) = error, url.scheme.hasPrefix("http"), !detail.contains("401") {
+            // Over HTTP(S) libgit2 reports GIT_EAUTH only after a 401 answer.
+            return .authenticationFailed("401 Unauthorized: \(detail)")
+        }
         if case .gitOperationFailed(_, _, let detail) = error, detail.contains("hostkey") {
             return .hostKeyVerificationFailed(host: url.host, detail: detail)
         }

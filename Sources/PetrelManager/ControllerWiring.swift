@@ -1,4 +1,5 @@
 import ControllerRuntime
+import PetrelControllers
 import Logging
 
 /// Registers the controllers selected by `--controllers`, and the services they need, with `manager`.
@@ -16,27 +17,31 @@ package func registerControllers(manager: Manager, options: ManagerOptions) thro
         logger[metadataKey: "petrel.controller"] = "\(name.rawValue)"
         switch name {
         case .gitrepository:
-            // Integration point (not on this branch yet):
-            //   var gitOptions = GitRepositoryControllerOptions(storagePath: options.storagePath,
-            //       artifactBaseURL: "http://\(options.storageAdvertisedAddress)")
-            //   gitOptions.concurrency = options.concurrency
-            //   manager.add(GitRepositoryController.make(client: manager.client, informers: manager.informers,
-            //       recorder: manager.recorder, options: gitOptions, logger: logger))
-            //   let storage = ListenAddress(parsing: options.storageAddr) ?? ListenAddress(host: "0.0.0.0", port: 9090)
-            //   manager.addService(ArtifactServer(storagePath: options.storagePath, host: storage.host,
-            //       port: storage.port, logger: logger))
-            logger.warning("the gitrepository controller is not part of this build; skipping it")
+            var gitOptions = GitRepositoryControllerOptions(
+                storagePath: options.storagePath, artifactBaseURL: "http://\(options.storageAdvertisedAddress)")
+            gitOptions.concurrency = options.concurrency
+            manager.add(
+                GitRepositoryController.make(
+                    client: manager.client, informers: manager.informers, recorder: manager.recorder,
+                    options: gitOptions, logger: logger))
+            guard let storage = ListenAddress(parsing: options.storageAddr) else {
+                throw ManagerError.configuration("--storage-addr '\(options.storageAddr)' is not [host]:port")
+            }
+            // As source-controller: only the leader fetches, so only the leader serves artifacts.
+            manager.addService(
+                ArtifactServer(storagePath: options.storagePath, host: storage.host, port: storage.port, logger: logger),
+                leaderOnly: true)
         case .kustomization:
-            // Integration point (not on this branch yet):
-            //   var kustomizeOptions = KustomizationControllerOptions()
-            //   kustomizeOptions.concurrency = options.concurrency
-            //   kustomizeOptions.requeueDependency = options.requeueDependency.duration
-            //   kustomizeOptions.noCrossNamespaceRefs = options.noCrossNamespaceRefs
-            //   kustomizeOptions.noRemoteBases = true  // Petrel never fetches remote bases, whatever the flag says
-            //   kustomizeOptions.defaultServiceAccount = options.defaultServiceAccount
-            //   manager.add(KustomizationController.make(client: manager.client, informers: manager.informers,
-            //       recorder: manager.recorder, options: kustomizeOptions, logger: logger))
-            logger.warning("the kustomization controller is not part of this build; skipping it")
+            var kustomizeOptions = KustomizationControllerOptions()
+            kustomizeOptions.concurrency = options.concurrency
+            kustomizeOptions.requeueDependency = options.requeueDependency.duration
+            kustomizeOptions.noCrossNamespaceRefs = options.noCrossNamespaceRefs
+            kustomizeOptions.noRemoteBases = true  // Petrel never fetches remote bases, whatever the flag says
+            kustomizeOptions.defaultServiceAccount = options.defaultServiceAccount
+            manager.add(
+                KustomizationController.make(
+                    client: manager.client, informers: manager.informers, recorder: manager.recorder,
+                    options: kustomizeOptions, logger: logger))
         }
     }
 }

@@ -1,0 +1,56 @@
+import ControllerRuntime
+import KubeClient
+import Logging
+import PetrelAPI
+
+/// Settings of the GitRepository controller (source-controller's flags that matter to it).
+package struct GitRepositoryControllerOptions: Sendable {
+    /// How many GitRepositories are reconciled in parallel (`--concurrency`). Default 2, as source-controller's
+    /// `--concurrent`; more workers fetch faster but run more libgit2 threads at once.
+    package var concurrency: Int = 2
+    /// The folder artifacts are written to and served from (`--storage-path`).
+    package var storagePath: String
+    /// The base of every artifact URL, e.g. `http://127.0.0.1:9090` (from `--storage-adv-addr`); an artifact's
+    /// `url` is this plus `/` plus its relative path. A trailing `/` is ignored.
+    package var artifactBaseURL: String
+    /// How many archives each GitRepository keeps in storage, the current one included (Flux's
+    /// `--artifact-retention-records`). Default 2: the current and the previous revision.
+    package var retainedArtifacts: Int = 2
+
+    /// Options with the required paths and the defaults for the rest.
+    package init(storagePath: String, artifactBaseURL: String, concurrency: Int = 2) {
+        self.storagePath = storagePath
+        self.artifactBaseURL = artifactBaseURL
+        self.concurrency = concurrency
+    }
+}
+
+/// Builds the GitRepository controller: an informer over `gitrepositories.source.petrel.dev/v1` feeding a
+/// ``GitRepositoryReconciler``.
+package enum GitRepositoryController {
+    /// The controller's name in logs and metrics.
+    package static let name = "gitrepository"
+
+    /// Creates the controller; the caller runs it (``ControllerRuntime/Controller/run()``) next to
+    /// `informers.run()`.
+    ///
+    /// - Parameters:
+    ///   - client: for Secrets, finalizer patches and status writes.
+    ///   - informers: the shared informer factory; the GitRepository informer is requested here.
+    ///   - recorder: where `NewArtifact` and failure events go.
+    ///   - options: storage path, artifact base URL and concurrency.
+    ///   - logger: the controller's logger.
+    package static func make(
+        client: KubeClient, informers: InformerFactory, recorder: any EventRecording,
+        options: GitRepositoryControllerOptions, logger: Logger
+    ) -> Controller {
+        let informer = informers.informer(for: GitRepository.groupVersionResource)
+        var controllerLogger = logger
+        controllerLogger[metadataKey: "petrel.controller"] = "\(name)"
+        let reconciler = GitRepositoryReconciler(
+            client: client, store: informer.store, recorder: recorder, options: options, logger: controllerLogger)
+        return Controller(
+            name: name, informer: informer, reconciler: reconciler, concurrency: options.concurrency,
+            logger: controllerLogger)
+    }
+}

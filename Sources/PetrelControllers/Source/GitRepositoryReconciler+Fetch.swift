@@ -1,0 +1,126 @@
+import ControllerRuntime
+import Foundation
+import GitSource
+import KubeClient
+import KubeCore
+import Logging
+import PetrelAPI
+
+/// What a successful fetch produced.
+struct FetchOutcome: Sendable {
+    /// The artifact now in storage (new, or the unchanged previous one).
+    var artifact: Artifact
+    /// Whether a new archive was written.
+    var isNew: Bool
+    /// The first line of the commit message of a new checkout.
+    var subject: String?
+}
+
+extension GitRepositoryReconciler {
+    /// Resolves the ref on the remote and, unless it still points at the stored artifact, checks it out, packs it
+    /// and stores it, then garbage-collects older archives.
+    ///
+    /// Conditions are not touched here; ``status(after:for:storedArtifactExists:)`` folds the outcome in.
+    /// - Throws: ``GitRepositoryFailure``.
+    func fetchAndStore(_ object: GitRepository, logger: Logger) async throws(GitRepositoryFailure) -> FetchOutcome {
+        let namespace = object.metadata.namespace ?? "default"
+        let name = object.metadata.name ?? ""
+        let redacted = (try? GitURL(parsing: object.spec.url).redacted) ?? "the remote"
+        let storage = try artifactStore()
+        let credentials = try await credentials(for: object, namespace: namespace)
+        let reusable = object.status.artifact.flatMap { artifact in
+            object.status.observedIgnore == object.spec.ignore && storage.exists(Self.stored(artifact)) ? artifact : nil
+        }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("petrel-checkout-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let result: GitCheckoutResult
+        do {
+            result = try await git.checkout(
+                url: object.spec.url, reference: Self.reference(object.spec.ref), credentials: credentials,
+                into: directory, timeout: .nanoseconds(object.spec.effectiveTimeout.nanoseconds),
+                lastRevision: reusable?.revision)
+        } catch let error as GitSourceError {
+            throw .from(error, url: redacted)
+        } catch {
+            throw .fetch(ConditionReason.gitOperationFailed, "failed to fetch \(redacted): \(error)")
+        }
+        switch result {
+        case .unchanged:
+            guard var artifact = reusable else {
+                throw .fetch(ConditionReason.gitOperationFailed, "the remote reported no change without an artifact")
+            }
+            artifact.url = url(of: artifact.path)
+            return FetchOutcome(artifact: artifact, isNew: false, subject: nil)
+        case .checkedOut(let commit):
+            let rules = IgnoreRules(specIgnore: object.spec.ignore)
+            let stored: StoredArtifact
+            do {
+                stored = try await Self.offload {
+                    try storage.store(
+                        directory: directory, kind: Self.storageKind, namespace: namespace, name: name,
+                        revision: commit.revision, revisionHash: commit.hash, rules: rules)
+                }
+            } catch let error as GitSourceError {
+                throw .from(error, url: redacted)
+            } catch {
+                throw .storage(ConditionReason.archiveOperationFailed, "failed to archive \(commit.revision): \(error)")
+            }
+            do {
+                let deleted = try storage.garbageCollect(
+                    kind: Self.storageKind, namespace: namespace, name: name, current: stored,
+                    keep: options.retainedArtifacts)
+                if !deleted.isEmpty { logger.debug("garbage collected \(deleted.count) old artifacts") }
+            } catch {
+                // GC failing is not a reconcile failure (Flux records an event and goes on).
+                logger.warning("artifact garbage collection failed: \(error)")
+            }
+            let artifact = Artifact(
+                path: stored.path, url: url(of: stored.path), revision: stored.revision, digest: stored.digest,
+                lastUpdateTime: Time(stored.lastUpdateTime), size: Int64(stored.size))
+            return FetchOutcome(artifact: artifact, isNew: true, subject: commit.subject)
+        }
+    }
+
+    /// Flux's `spec.ref` as a ``GitSource/GitReference``.
+    static func reference(_ ref: GitRepositoryRef?) -> GitReference {
+        GitReference(branch: ref?.branch, tag: ref?.tag, semver: ref?.semver, name: ref?.name, commit: ref?.commit)
+    }
+
+    /// Reads `spec.secretRef` (same namespace) into credentials, using Flux's data keys. Values are never logged.
+    func credentials(for object: GitRepository, namespace: String) async throws(GitRepositoryFailure) -> GitCredentials {
+        guard let secretName = object.spec.secretRef?.name, !secretName.isEmpty else { return GitCredentials() }
+        let secret: JSONValue
+        do {
+            secret = try await client.get(Self.secrets, namespace: namespace, name: secretName)
+        } catch {
+            let detail = error.isNotFound ? "not found" : error.reason
+            throw .fetch(
+                ConditionReason.authenticationFailed,
+                "failed to get secret '\(namespace)/\(secretName)': \(detail); create it or fix spec.secretRef")
+        }
+        var data: [String: String] = [:]
+        for (key, value) in secret["data"]?.objectValue ?? JSONObject() {
+            guard let encoded = value.stringValue, let bytes = Data(base64Encoded: encoded),
+                let text = String(data: bytes, encoding: .utf8)
+            else {
+                throw .fetch(
+                    ConditionReason.authenticationFailed,
+                    "secret '\(namespace)/\(secretName)' key '\(key)' is not base64-encoded UTF-8 text")
+            }
+            data[key] = text
+        }
+        for (key, value) in secret["stringData"]?.objectValue ?? JSONObject() {
+            if let text = value.stringValue { data[key] = text }
+        }
+        return GitCredentials(secretData: data)
+    }
+
+    /// Runs blocking work (archiving thousands of files) on its own thread, off Swift's cooperative pool.
+    static func offload<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            let thread = Thread { continuation.resume(with: Result { try body() }) }
+            thread.name = "petrel-archive"
+            thread.start()
+        }
+    }
+}
