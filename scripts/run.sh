@@ -14,7 +14,11 @@ swift build --product petrel >/dev/null
 
 if [ -n "${KUBECONFIG:-}" ]; then
     echo "petrel: running the controllers against the cluster in KUBECONFIG=$KUBECONFIG"
-    exec "$BIN/petrel-controller" --kubeconfig "$KUBECONFIG"
+    mkdir -p .petrel/storage
+    exec "$BIN/petrel-controller" --kubeconfig "$KUBECONFIG" --log-encoding console \
+        --storage-path "$ROOT/.petrel/storage" --storage-addr "127.0.0.1:${PETREL_STORAGE_PORT:-9090}" \
+        --storage-adv-addr "127.0.0.1:${PETREL_STORAGE_PORT:-9090}" \
+        --metrics-addr 127.0.0.1:8080 --health-addr 127.0.0.1:9440
 fi
 
 mkdir -p "$RUN"
@@ -65,8 +69,14 @@ cat <<INFO
 petrel: local API server running; kubeconfig: $KUBECONFIG
 petrel: demo repository: git://127.0.0.1:$GIT_PORT/demo.git (bare repo at $DEMO)
 
-  Watch:   kubectl --kubeconfig $KUBECONFIG get kustomizations,gitrepositories -w
-  Change:  git clone $DEMO /tmp/demo && cd /tmp/demo && edit && git commit -am change && git push
+  Watch:    kubectl --kubeconfig $KUBECONFIG get gitrepositories,kustomizations -A -w
+  Applied:  kubectl --kubeconfig $KUBECONFIG get deployments,services,configmaps -n demo
+  Change:   git clone $DEMO /tmp/demo && cd /tmp/demo && (edit examples/demo-app) && git commit -am change && git push
+  Now:      $BIN/petrel --kubeconfig $KUBECONFIG reconcile source demo -n petrel-system
 
 INFO
-"$BIN/petrel-controller" --kubeconfig "$KUBECONFIG"
+STORAGE_PORT=${PETREL_STORAGE_PORT:-9090}
+"$BIN/petrel-controller" --kubeconfig "$KUBECONFIG" --log-encoding console \
+    --leader-election-namespace petrel-system \
+    --storage-path "$RUN/storage" --storage-addr "127.0.0.1:$STORAGE_PORT" --storage-adv-addr "127.0.0.1:$STORAGE_PORT" \
+    --metrics-addr 127.0.0.1:8080 --health-addr 127.0.0.1:9440

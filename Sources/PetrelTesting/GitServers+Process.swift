@@ -142,9 +142,10 @@ package enum TestCommand {
         }
     }
 
-    /// Waits until every port listens, or throws after 10 s naming the process log.
+    /// Waits until every port listens, or throws after 60 s naming the process log (the whole suite runs in
+    /// parallel on two cores, where a server can take many seconds to start).
     package static func waitForPorts(_ ports: [Int], of process: ManagedProcess) async throws {
-        let deadline = ContinuousClock.now + .seconds(10)
+        let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
             if ports.allSatisfy(isListening) { return }
             guard process.process.isRunning else { break }

@@ -85,9 +85,19 @@ struct ManagerLeaderElectionTests {
             let running = RunningManager.start(manager)
             #expect(await eventually { manager.isLeading })
             // Another holder takes the lease (as after a partition in which this instance failed to renew).
-            var lease = try await client.get(TestEnvironment.leases, namespace: namespace, name: "petrel")
-            lease.set(path: ["spec", "holderIdentity"], to: "usurper")
-            _ = try await client.update(TestEnvironment.leases, namespace: namespace, lease)
+            // The victim renews concurrently, so an update may meet a Conflict: read again and retry.
+            var usurped = false
+            for _ in 0..<20 where !usurped {
+                var lease = try await client.get(TestEnvironment.leases, namespace: namespace, name: "petrel")
+                lease.set(path: ["spec", "holderIdentity"], to: "usurper")
+                do {
+                    _ = try await client.update(TestEnvironment.leases, namespace: namespace, lease)
+                    usurped = true
+                } catch let error as KubeClientError where error.isConflict {
+                    continue
+                }
+            }
+            #expect(usurped, "the test took the lease over")
             let outcome = await running.task.value
             switch outcome {
             case .success:
