@@ -159,8 +159,7 @@ public enum YAMLWriter {
 
     /// The text as a plain, single-quoted or double-quoted YAML scalar.
     static func quoteIfNeeded(_ text: String) -> String {
-        if reservedWords.contains(text.lowercased()) || looksNumeric(text)
-            || text.unicodeScalars.contains(where: { $0.value > 0xFFFF })
+        if isReserved(text) || looksNumeric(text) || text.unicodeScalars.contains(where: { $0.value > 0xFFFF })
         {
             return doubleQuoted(text)
         }
@@ -174,7 +173,7 @@ public enum YAMLWriter {
     }
 
     private static func needsQuotes(_ text: String) -> Bool {
-        if reservedWords.contains(text.lowercased()) { return true }
+        if isReserved(text) { return true }
         guard let first = text.unicodeScalars.first, let last = text.unicodeScalars.last else { return true }
         if "-?:,[]{}#&*!|>'\"%@` \t".unicodeScalars.contains(first) {
             if !((first == "-" || first == "?" || first == ":") && text.count > 1
@@ -185,14 +184,61 @@ public enum YAMLWriter {
             }
         }
         if last == " " || last == "\t" || last == ":" { return true }
-        if text.contains(": ") || text.contains(" #") || text.contains("\t") { return true }
+        if containsPair(text.utf8, UInt8(ascii: ":"), UInt8(ascii: " "))
+            || containsPair(text.utf8, UInt8(ascii: " "), UInt8(ascii: "#")) || text.utf8.contains(9)
+        {
+            return true
+        }
         if text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f || $0 == "\u{FEFF}" }) {
             return true
         }
         return looksNumeric(text)
     }
 
+    /// Whether `text` is one of the reserved words in any letter case (they are all short).
+    private static func isReserved(_ text: String) -> Bool {
+        text.utf8.count <= 5 && reservedWords.contains(text.lowercased())
+    }
+
+    private static func containsPair(_ bytes: String.UTF8View, _ first: UInt8, _ second: UInt8) -> Bool {
+        var previous: UInt8 = 0
+        for byte in bytes {
+            if previous == first && byte == second { return true }
+            previous = byte
+        }
+        return false
+    }
+
     private static func looksNumeric(_ text: String) -> Bool {
+        // Fast path for ASCII (every numeric form is ASCII); other text takes the general path below.
+        if text.utf8.allSatisfy({ $0 < 0x80 }) { return looksNumericASCII(Array(text.utf8)) }
+        return looksNumericGeneral(text)
+    }
+
+    private static func looksNumericASCII(_ original: [UInt8]) -> Bool {
+        let bytes = original.map { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") ? $0 + 32 : $0 }
+        if bytes == Array(".inf".utf8) || bytes == Array("-.inf".utf8) || bytes == Array("+.inf".utf8)
+            || bytes == Array(".nan".utf8)
+        {
+            return true
+        }
+        var body = bytes[...]
+        if body.first == UInt8(ascii: "+") || body.first == UInt8(ascii: "-") { body = body.dropFirst() }
+        if body.isEmpty { return false }
+        let digit = { (byte: UInt8) in byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
+        if body.count >= 2, body.first == UInt8(ascii: "0"),
+            [UInt8(ascii: "x"), UInt8(ascii: "o"), UInt8(ascii: "b")].contains(body[body.startIndex + 1])
+        {
+            return body.count > 2
+                && body.dropFirst(2).allSatisfy {
+                    digit($0) || ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "f")) || $0 == UInt8(ascii: "_")
+                }
+        }
+        let allowed = Array("0123456789._e+-:".utf8)
+        return body.allSatisfy { allowed.contains($0) } && body.contains(where: digit)
+    }
+
+    private static func looksNumericGeneral(_ text: String) -> Bool {
         let lowered = text.lowercased()
         if [".inf", "-.inf", "+.inf", ".nan"].contains(lowered) { return true }
         var body = Substring(lowered)

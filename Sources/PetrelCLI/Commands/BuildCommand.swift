@@ -26,8 +26,15 @@ struct BuildCommand: ParsableCommand {
         let relative = String(url.path.dropFirst(root.path.count)).trimmingCharacters(in: CharacterSet(charactersIn: "/"))
         let builder = KustomizeBuilder()
         do {
+            let clock = ContinuousClock()
+            let start = clock.now
             let documents = try builder.build(root: root, path: relative.isEmpty ? "." : relative)
-            FileHandle.standardOutput.write(Data(builder.render(documents).utf8))
+            let text = builder.render(documents)
+            // PETREL_BUILD_TIMING=1 reports the in-process build and render time (benchmarks).
+            if getenv("PETREL_BUILD_TIMING") != nil {
+                FileHandle.standardError.write(Data("build+render: \(clock.now - start)\n".utf8))
+            }
+            FileHandle.standardOutput.write(Data(text.utf8))
         } catch {
             FileHandle.standardError.write(Data("Error: \(error.message)\n".utf8))
             throw ExitCode(1)
