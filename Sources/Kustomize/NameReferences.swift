@@ -62,16 +62,15 @@ package enum NameReferences {
         for index in resources.indices {
             let referrer = resources[index]
             var object = referrer.object
-            if let root = podSpecRoots[referrer.kind] {
-                for rule in podSpecRules {
-                    for path in rule.paths {
-                        rewrite(&object, path: root + "/" + path, target: rule.target, referrer: referrer, in: snapshot)
-                    }
-                }
+            for (target, spec) in podSpecFieldSpecs[referrer.kind] ?? [] {
+                rewrite(&object, spec: spec, target: target, referrer: referrer, in: snapshot)
             }
-            for rule in otherRules + extraRules where rule.referrers?.contains(referrer.kind) ?? true {
+            for (target, spec) in otherFieldSpecs[referrer.kind] ?? [] {
+                rewrite(&object, spec: spec, target: target, referrer: referrer, in: snapshot)
+            }
+            for rule in extraRules where rule.referrers?.contains(referrer.kind) ?? true {
                 for path in rule.paths {
-                    rewrite(&object, path: path, target: rule.target, referrer: referrer, in: snapshot)
+                    rewrite(&object, spec: FieldSpec(path), target: rule.target, referrer: referrer, in: snapshot)
                 }
             }
             if referrer.kind == "RoleBinding" || referrer.kind == "ClusterRoleBinding" {
@@ -89,11 +88,34 @@ package enum NameReferences {
         }
     }
 
+    /// The pod-spec reference fields of each workload kind, parsed once.
+    static let podSpecFieldSpecs: [String: [(String, FieldSpec)]] = podSpecRoots.mapValues { root in
+        podSpecRules.flatMap { rule in rule.paths.map { (rule.target, FieldSpec(root + "/" + $0)) } }
+    }
+
+    /// The other reference fields by referrer kind, parsed once (every rule here names its referrers).
+    static let otherFieldSpecs: [String: [(String, FieldSpec)]] = {
+        var result: [String: [(String, FieldSpec)]] = [:]
+        for rule in otherRules {
+            for kind in rule.referrers ?? [] {
+                result[kind, default: []] += rule.paths.map { (rule.target, FieldSpec($0)) }
+            }
+        }
+        return result
+    }()
+
     private static func rewrite(
         _ object: inout JSONValue, path: String, target: String, referrer: Resource,
         in resources: [String: [String: [Resource]]]
     ) {
-        FieldSpec(path).visit(&object) { value in
+        rewrite(&object, spec: FieldSpec(path), target: target, referrer: referrer, in: resources)
+    }
+
+    private static func rewrite(
+        _ object: inout JSONValue, spec: FieldSpec, target: String, referrer: Resource,
+        in resources: [String: [String: [Resource]]]
+    ) {
+        spec.visit(&object) { value in
             guard let name = value?.stringValue,
                 let resolved = resolve(
                     name, kind: target, namespace: referrer.namespace, referrer: referrer, in: resources)
