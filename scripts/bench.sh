@@ -23,3 +23,6 @@ echo "== GitRepository controller vs git clone --depth 1 + tar czf (FILES=${FILE
 swift build -c release --product petrel-gitrepository-bench >/dev/null
 .build/release/petrel-gitrepository-bench
 echo
+echo "== Kustomization controller: ${KUSTOMIZATIONS:-200} Kustomizations x ${OBJECTS_EACH:-20} objects, steady state, commit -> object"
+python3 Benchmarks/kustomization_bench.py .build/release/petrel-controller .build/release/petrel-apiserver \
+    "${KUSTOMIZATIONS:-200}" "${OBJECTS_EACH:-20}" "${COMMITS:-10}"

@@ -64,24 +64,22 @@ extension ApplyEngine {
 
     /// Plans `items` with at most ``concurrency`` in flight (Flux's `--concurrent-ssa`), results in input order.
     func plans(_ items: [Desired], options: ApplyOptions) async -> [Result<Plan, PlanFailure>] {
-        await withTaskGroup(of: (Int, Result<Plan, PlanFailure>).self) { group in
-            var results = [Result<Plan, PlanFailure>?](repeating: nil, count: items.count)
-            var next = 0
-            func start() {
-                guard next < items.count else { return }
-                let index = next
-                let item = items[index]
-                next += 1
-                group.addTask {
-                    do throws(PlanFailure) { return (index, .success(try await self.plan(item, options: options))) } catch {
-                        return (index, .failure(error))
-                    }
-                }
+        // No local function capturing the group and a mutable cursor here: that shape crashed in release builds
+        // (memory corruption seen as traps in Array.subscript.modify and URL parsing).
+        let planOne: @Sendable (Int, Desired) async -> (Int, Result<Plan, PlanFailure>) = { index, item in
+            do throws(PlanFailure) { return (index, .success(try await self.plan(item, options: options))) } catch {
+                return (index, .failure(error))
             }
-            for _ in 0..<min(concurrency, items.count) { start() }
+        }
+        return await withTaskGroup(of: (Int, Result<Plan, PlanFailure>).self) { group in
+            var results = [Result<Plan, PlanFailure>?](repeating: nil, count: items.count)
+            var pending = Array(items.enumerated()).reversed().map { ($0.offset, $0.element) }
+            for _ in 0..<min(concurrency, items.count) {
+                if let (index, item) = pending.popLast() { group.addTask { await planOne(index, item) } }
+            }
             while let (index, result) = await group.next() {
                 results[index] = result
-                start()
+                if let (nextIndex, item) = pending.popLast() { group.addTask { await planOne(nextIndex, item) } }
             }
             return results.compactMap { $0 }
         }
