@@ -157,7 +157,8 @@ let package = Package(
         .testTarget(
             name: "PetrelCLITests",
             dependencies: [
-                "petrel", "LocalAPIServer", "KubeClient", "KubeCore", .product(name: "Logging", package: "swift-log"),
+                "petrel", "LocalAPIServer", "KubeClient", "KubeCore", "PetrelTesting",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings),
         .testTarget(
@@ -185,7 +186,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "ChartTests",
-            dependencies: ["LocalAPIServer", "KubeCore", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["LocalAPIServer", "KubeCore", "PetrelTesting", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
     ]
 )

@@ -1,4 +1,5 @@
 import Foundation
+import PetrelTesting
 import KubeCore
 import Testing
 
@@ -79,47 +80,15 @@ enum Helm {
         return result
     }
 
-    struct Output: Sendable {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
+    typealias Output = ProcessOutput
 
     /// Runs a program with output in temporary files, waiting off the cooperative pool.
     static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) async throws
         -> Output
     {
-        let directory = FileManager.default.temporaryDirectory
-        let id = UUID().uuidString
-        let outURL = directory.appendingPathComponent("petrel-chart-out-\(id)")
-        let errURL = directory.appendingPathComponent("petrel-chart-err-\(id)")
-        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        defer {
-            try? FileManager.default.removeItem(at: outURL)
-            try? FileManager.default.removeItem(at: errURL)
-        }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if let environment { process.environment = environment }
-        let outHandle = try FileHandle(forWritingTo: outURL)
-        let errHandle = try FileHandle(forWritingTo: errURL)
-        process.standardOutput = outHandle
-        process.standardError = errHandle
-        process.standardInput = FileHandle.nullDevice
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            process.terminationHandler = { _ in continuation.resume() }
-            do { try process.run() } catch { continuation.resume(throwing: error) }
-        }
-        try outHandle.close()
-        try errHandle.close()
-        return Output(
-            status: process.terminationStatus, stdout: (try? String(contentsOf: outURL, encoding: .utf8)) ?? "",
-            stderr: (try? String(contentsOf: errURL, encoding: .utf8)) ?? "")
+        try await TestCommand.output(executable, arguments, environment: environment)
     }
 
-    /// A blocking run, only for the one-off availability probe.
     static func runSync(_ executable: String, _ arguments: [String]) throws -> Output {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)

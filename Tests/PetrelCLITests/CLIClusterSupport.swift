@@ -1,4 +1,5 @@
 import Foundation
+import PetrelTesting
 import KubeClient
 import KubeCore
 import LocalAPIServer
@@ -48,11 +49,7 @@ struct CLICluster: Sendable {
     }
 
     /// The result of a program run.
-    struct Output: Sendable {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
+    typealias Output = ProcessOutput
 
     /// Runs the built `petrel` with this cluster's kubeconfig in KUBECONFIG.
     func petrel(_ arguments: [String], environment extra: [String: String] = [:]) async throws -> Output {
@@ -77,29 +74,7 @@ struct CLICluster: Sendable {
     static func run(_ executable: String, _ arguments: [String], environment: [String: String], in directory: URL)
         async throws -> Output
     {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.environment = environment
-        let id = UUID().uuidString
-        let outURL = directory.appendingPathComponent("out-\(id)")
-        let errURL = directory.appendingPathComponent("err-\(id)")
-        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        let outHandle = try FileHandle(forWritingTo: outURL)
-        let errHandle = try FileHandle(forWritingTo: errURL)
-        process.standardOutput = outHandle
-        process.standardError = errHandle
-        process.standardInput = FileHandle.nullDevice
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            process.terminationHandler = { _ in continuation.resume() }
-            do { try process.run() } catch { continuation.resume(throwing: error) }
-        }
-        try outHandle.close()
-        try errHandle.close()
-        return Output(
-            status: process.terminationStatus, stdout: (try? String(contentsOf: outURL, encoding: .utf8)) ?? "",
-            stderr: (try? String(contentsOf: errURL, encoding: .utf8)) ?? "")
+        try await TestCommand.output(executable, arguments, environment: environment, in: directory)
     }
 
     // MARK: - Playing the controller
