@@ -1,23 +1,11 @@
-import Dispatch
 import Foundation
+import PetrelTesting
 import Testing
 
 /// Runs a program to completion without blocking the cooperative thread pool.
 func run(_ executable: String, _ arguments: [String]) async throws -> (status: Int32, stdout: String, stderr: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    let stdout = Pipe()
-    let stderr = Pipe()
-    process.standardOutput = stdout
-    process.standardError = stderr
-    let outputTask = readOffPool(stdout)
-    let errorTask = readOffPool(stderr)
-    let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-        process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-        do { try process.run() } catch { continuation.resume(throwing: error) }
-    }
-    return (status, String(decoding: await outputTask(), as: UTF8.self), String(decoding: await errorTask(), as: UTF8.self))
+    let output = try await TestCommand.output(executable, arguments)
+    return (output.status, output.stdout, output.stderr)
 }
 
 /// The built `petrel` binary, next to the test bundle.
@@ -65,26 +53,4 @@ struct BuildCommandTests {
         #expect(ours.status != 0)
         #expect(ours.stderr.contains("is not a directory"))
     }
-}
-
-/// Starts reading a pipe to its end on a Dispatch thread (never on the cooperative pool, which a blocking read would
-/// starve on a 2-core machine) and returns a function that awaits the data.
-func readOffPool(_ pipe: Pipe) -> @Sendable () async -> Data {
-    let box = DataBox()
-    let group = DispatchGroup()
-    group.enter()
-    DispatchQueue.global().async {
-        box.data = pipe.fileHandleForReading.readDataToEndOfFile()
-        group.leave()
-    }
-    return {
-        await withCheckedContinuation { continuation in
-            group.notify(queue: .global()) { continuation.resume(returning: box.data) }
-        }
-    }
-}
-
-/// Data written once by the reading thread before the group is left, read after `notify`.
-final class DataBox: @unchecked Sendable {
-    var data = Data()
 }
