@@ -9,6 +9,8 @@ struct APIHandler: Sendable {
 
     func handle(_ request: APIRequest) -> APIResponse {
         do {
+            let user = try authenticate(request)
+            _ = try authorize(request, as: user)
             return try route(request)
         } catch {
             return .error(error)

@@ -10,6 +10,8 @@ struct APIRequest: Sendable {
     var contentType: String
     var userAgent: String
     var body: [UInt8]
+    /// Credentials and impersonation headers; see `UserInfo`.
+    var credentials = RequestCredentials()
 
     /// Splits and percent-decodes a query string.
     static func parseQuery(_ query: String?) -> [String: String] {

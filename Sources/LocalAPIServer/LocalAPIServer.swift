@@ -98,7 +98,11 @@ public struct LocalAPIServer: Sendable {
                 method: request.method.rawValue, path: request.uri.path,
                 query: APIRequest.parseQuery(request.uri.query),
                 accept: request.headers[.accept] ?? "", contentType: request.headers[.contentType] ?? "",
-                userAgent: request.headers[.userAgent] ?? "", body: Array(buffer.readableBytesView))
+                userAgent: request.headers[.userAgent] ?? "", body: Array(buffer.readableBytesView),
+                credentials: RequestCredentials(
+                    authorization: request.headers[.authorization],
+                    impersonateUser: request.headers[.impersonateUser],
+                    impersonateGroups: request.headers[values: .impersonateGroup]))
             return Self.response(handler.handle(apiRequest), handler: handler)
         }
         let app = Application(
@@ -200,4 +204,9 @@ public struct LocalAPIServer: Sendable {
                 })
         }
     }
+}
+
+extension HTTPFields.Element.Name {
+    static let impersonateUser = Self("Impersonate-User")!
+    static let impersonateGroup = Self("Impersonate-Group")!
 }
