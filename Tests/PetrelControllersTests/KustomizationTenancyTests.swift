@@ -228,4 +228,39 @@ struct KustomizationTenancyTests {
             #expect(ready?.status.conditions.find(ConditionType.healthy)?.status == .true)
         }
     }
+
+    @Test("deletion prunes as the ServiceAccount, and skips pruning with a Warning when the account is gone")
+    func deletionImpersonates() async throws {
+        try await H.run { h in
+            try await Self.grantDeployer(h, verbs: ["get", "list", "watch", "create", "update", "patch", "delete"])
+            let artifact = try h.publish(
+                [
+                    "one/a.yaml": H.configMapYAML("a", ["v": "1"]),
+                    "two/b.yaml": H.configMapYAML("b", ["v": "1"]),
+                ], name: "f1", revision: H.revision("1"))
+            try await h.setSource("repo", artifact: artifact)
+            for (name, path) in [("one", "./one"), ("two", "./two")] {
+                try await h.createKustomization(name, source: "repo", path: path) { $0.serviceAccountName = "deployer" }
+                try await h.waitForReady(name, status: .true, reason: "ReconciliationSucceeded")
+            }
+
+            _ = try await h.client.delete(Kustomization.groupVersionResource, namespace: h.namespace, name: "one")
+            try await h.eventually("one pruned and gone") {
+                let gone = try await h.kustomization("one") == nil
+                return try await h.configMap("a") == nil && gone
+            }
+
+            let serviceAccounts = GroupVersionResource(group: "", version: "v1", resource: "serviceaccounts")
+            try await h.client.delete(serviceAccounts, namespace: h.namespace, name: "deployer")
+            _ = try await h.client.delete(Kustomization.groupVersionResource, namespace: h.namespace, name: "two")
+            try await h.eventually("two gone") { try await h.kustomization("two") == nil }
+            #expect(try await h.configMap("b") != nil, "objects are left when the account to act as is gone")
+            #expect(
+                h.events.all.contains {
+                    $0.type == .warning && $0.reason == "PruneFailed" && $0.object == "two"
+                        && $0.message.contains("system:serviceaccount:\(h.namespace):deployer")
+                        && $0.message.contains("\(h.namespace)_b__ConfigMap")
+                })
+        }
+    }
 }
