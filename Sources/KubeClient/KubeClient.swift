@@ -29,9 +29,16 @@ public final class KubeClient: Sendable {
     let logger: Logger
     let credentials: CredentialProvider
     let limiter: RateLimiter
+    /// The identity every request impersonates, if any: ``KubeConfig/impersonation`` or the one given to
+    /// ``impersonating(_:)``.
+    public let impersonation: ImpersonationConfig?
+    /// False for views made by ``impersonating(_:)``: they share the connections and never close them.
+    let ownsConnections: Bool
 
     /// Creates a client; call ``shutdown()`` before releasing it.
     public init(config: KubeConfig, logger: Logger) throws(KubeClientError) {
+        impersonation = config.impersonation
+        ownsConnections = true
         self.config = config
         self.logger = logger
         var configuration = HTTPClient.Configuration(
@@ -43,6 +50,19 @@ public final class KubeClient: Sendable {
         credentials = CredentialProvider(authentication: config.authentication)
         limiter = RateLimiter(qps: config.qps, burst: config.burst)
         discovery = Discovery()
+    }
+
+    /// A view sharing `parent`'s connections, rate limiter, credentials and discovery cache, impersonating
+    /// `impersonation`; see ``impersonating(_:)``.
+    init(viewOf parent: KubeClient, impersonation: ImpersonationConfig?) {
+        config = parent.config
+        logger = parent.logger
+        http = parent.http
+        credentials = parent.credentials
+        limiter = parent.limiter
+        discovery = parent.discovery
+        self.impersonation = impersonation
+        ownsConnections = false
     }
 
     /// Runs `body` with a client and shuts it down afterwards, also when `body` throws.
@@ -60,8 +80,9 @@ public final class KubeClient: Sendable {
         }
     }
 
-    /// Closes the connections.
+    /// Closes the connections (a view made by ``impersonating(_:)`` closes nothing: its parent owns them).
     public func shutdown() async throws {
+        guard ownsConnections else { return }
         try await http.shutdown()
     }
 
@@ -159,6 +180,7 @@ public final class KubeClient: Sendable {
         if let authorization = try await credentials.authorizationHeader() {
             request.headers.add(name: "Authorization", value: authorization)
         }
+        if let impersonation { impersonation.addHeaders(to: &request.headers) }
         if let body {
             request.headers.add(name: "Content-Type", value: contentType)
             request.body = .bytes(ByteBuffer(bytes: body))

@@ -83,6 +83,7 @@ struct MergedKubeconfig {
             what: "certificate-authority")
 
         var authentication = KubeConfig.Authentication.none
+        var impersonation: ImpersonationConfig?
         if let userName = context["user"]?.stringValue, !userName.isEmpty {
             guard let userEntry = users[userName] else {
                 throw .configuration("user \"\(userName)\" of context \"\(contextName)\" not found in kubeconfig")
@@ -97,9 +98,16 @@ struct MergedKubeconfig {
                 throw .configuration("user \"\(userName)\" needs both a client certificate and a client key")
             }
             authentication = try Self.authentication(user: user, directory: userDirectory, userName: userName)
+            if let name = user["as"]?.stringValue, !name.isEmpty {
+                let groups = user["as-groups"]?.arrayValue?.compactMap(\.stringValue) ?? []
+                impersonation = ImpersonationConfig(user: name, groups: groups)
+            }
         }
         let namespace = context["namespace"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 } ?? "default"
-        return KubeConfig(server: server, namespace: namespace, tls: tls, authentication: authentication, contextName: contextName)
+        var config = KubeConfig(
+            server: server, namespace: namespace, tls: tls, authentication: authentication, contextName: contextName)
+        config.impersonation = impersonation
+        return config
     }
 
     static func authentication(user: JSONValue, directory: String, userName: String) throws(KubeClientError)

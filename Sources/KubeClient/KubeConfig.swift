@@ -93,6 +93,8 @@ public struct KubeConfig: Sendable, CustomStringConvertible {
     public var maxRetries: Int
     /// The name of the kubeconfig context used, if any.
     public var contextName: String?
+    /// Whom every request impersonates (kubeconfig user fields `as` and `as-groups`). Default nil.
+    public var impersonation: ImpersonationConfig?
 
     public init(
         server: String, namespace: String = "default", tls: TLS = TLS(), authentication: Authentication = .none,

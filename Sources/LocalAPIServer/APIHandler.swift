@@ -10,7 +10,8 @@ struct APIHandler: Sendable {
     func handle(_ request: APIRequest) -> APIResponse {
         do {
             let user = try authenticate(request)
-            _ = try authorize(request, as: user)
+            let effective = try authorize(request, as: user)
+            if let review = try accessReview(request, as: effective) { return review }
             return try route(request)
         } catch {
             return .error(error)

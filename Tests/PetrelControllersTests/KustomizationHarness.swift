@@ -47,6 +47,7 @@ struct KustomizationHarness {
     /// Runs `body` with everything started, then stops it all.
     static func run(
         requeueDependency: Duration = .seconds(1), noCrossNamespaceRefs: Bool = false,
+        defaultServiceAccount: String? = nil,
         _ body: @Sendable (KustomizationHarness) async throws -> Void
     ) async throws {
         let logger = Logger(label: "kustomization-test")
@@ -71,6 +72,7 @@ struct KustomizationHarness {
                     var options = KustomizationControllerOptions()
                     options.requeueDependency = requeueDependency
                     options.noCrossNamespaceRefs = noCrossNamespaceRefs
+                    options.defaultServiceAccount = defaultServiceAccount
                     let controller = KustomizationController.make(
                         client: client, informers: factory, recorder: events, options: options, logger: logger)
                     let harness = KustomizationHarness(

@@ -15,8 +15,9 @@ package struct KustomizationControllerOptions: Sendable {
     package var noCrossNamespaceRefs = false
     /// Refuse remote kustomize bases (`--no-remote-bases`). Default true: Petrel's builder never fetches remotely.
     package var noRemoteBases = true
-    /// The ServiceAccount to impersonate when a Kustomization names none (`--default-service-account`). Default
-    /// nil. Impersonation is not implemented yet: objects are applied with the controller's own identity.
+    /// The ServiceAccount (of the Kustomization's namespace) to impersonate when a Kustomization names none in
+    /// `spec.serviceAccountName` (`--default-service-account`, multi-tenancy lockdown). Default nil: such
+    /// Kustomizations apply with the controller's own identity.
     package var defaultServiceAccount: String? = nil
 
     /// Options with every default.

@@ -10,7 +10,9 @@ extension KustomizationReconciler {
     /// `MirrorPrune` (default) deletes iff `spec.prune`; `Delete` always; `WaitForTermination` deletes and waits, up
     /// to the timeout, until the objects are gone; `Orphan` never. A suspended Kustomization or an empty inventory
     /// deletes nothing. As in Flux, a failed prune is reported (Warning Event) and the finalizer is removed anyway,
-    /// so the Kustomization never hangs in deletion.
+    /// so the Kustomization never hangs in deletion. Pruning acts as the Kustomization's ServiceAccount (see
+    /// ``acting(for:)``); when that account no longer exists, pruning is skipped with a Warning Event (Flux's
+    /// `CanImpersonate`).
     func finalize(_ object: Kustomization, json: JSONValue, logger: Logger) async throws {
         guard object.metadata.hasFinalizer(WellKnown.finalizer) else { return }
         let entries = object.status.inventory?.entries ?? []
@@ -21,17 +23,26 @@ extension KustomizationReconciler {
             case .delete, .waitForTermination: true
             case .orphan: false
             }
-        if shouldPrune && !object.isSuspended && !entries.isEmpty {
+        let prunes = shouldPrune && !object.isSuspended && !entries.isEmpty
+        if prunes, !(await canImpersonate(for: object)) {
+            let message =
+                "skipped pruning the inventory on deletion: the ServiceAccount to impersonate "
+                + "(\(impersonation(for: object)?.user ?? "")) does not exist; objects left: "
+                + entries.map(\.id).joined(separator: ", ")
+            logger.error("\(message)")
+            await recorder.record(.warning, reason: ConditionReason.pruneFailed, message: message, about: json)
+        } else if prunes {
             let ids = entries.compactMap { ResourceID(inventory: $0) }
+            let tenant = acting(for: object)
             do {
-                let deleted = try await engine.prune(ids, requiringLabels: Self.ownerLabels(of: object))
+                let deleted = try await tenant.engine.prune(ids, requiringLabels: Self.ownerLabels(of: object))
                 let changed = deleted.filter { $0.action == .deleted }
                 if !changed.isEmpty {
                     let lines = changed.map { "\($0.id) \($0.action.rawValue)" }.joined(separator: "\n")
                     await recorder.record(.normal, reason: "Pruned", message: lines, about: json)
                 }
                 if policy == .waitForTermination {
-                    try await waitForDeletion(ids, timeout: object.effectiveTimeout.duration)
+                    try await tenant.waitForDeletion(ids, timeout: object.effectiveTimeout.duration)
                 }
             } catch {
                 let message = "failed to prune the inventory on deletion: \(error)"

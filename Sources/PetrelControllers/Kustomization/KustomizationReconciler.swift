@@ -21,13 +21,14 @@ import PetrelAPI
 /// - Refused cross-namespace reference: Ready=False and Stalled=True `AccessDenied`, no retry.
 /// - API errors (status write, finalizer patch): thrown, so the queue retries with backoff.
 package struct KustomizationReconciler: Reconciler {
-    let client: KubeClient
+    /// The controller's identity; ``acting(for:)`` replaces it (and `engine`) by an impersonating view.
+    var client: KubeClient
     let kustomizations: Store
     let sources: Store
     let recorder: any EventRecording
     let options: KustomizationControllerOptions
     let logger: Logger
-    let engine: ApplyEngine
+    var engine: ApplyEngine
     let fetcher: ArtifactFetcher
     let builder: ManifestBuilder
 
@@ -103,10 +104,11 @@ package struct KustomizationReconciler: Reconciler {
             object.status.lastAttemptedRevision = artifact.revision
             var changes: [ChangeSetEntry] = []
             var healthChecked = false
+            let tenant = acting(for: object)
             try await fetcher.withArtifact(url: artifact.url, digest: artifact.digest) { root in
                 let objects = try await build(object, root: root)
-                changes = try await applyAndPrune(objects, to: &object)
-                healthChecked = try await checkHealth(of: object, applied: changes)
+                changes = try await tenant.applyAndPrune(objects, to: &object)
+                healthChecked = try await tenant.checkHealth(of: object, applied: changes)
             }
             return .succeeded(revision: artifact.revision, changes: changes, healthChecked: healthChecked)
         } catch let interruption as StepInterruption {

@@ -53,6 +53,8 @@ class Handler(BaseHTTPRequestHandler):
         record = {"method": self.command, "path": url.path, "query": query,
                   "authorization": self.headers.get("Authorization", ""),
                   "contentType": self.headers.get("Content-Type", ""),
+                  "impersonateUser": self.headers.get("Impersonate-User", ""),
+                  "impersonateGroups": ",".join(self.headers.get_all("Impersonate-Group") or []),
                   "body": body.decode() if body else ""}
         if url.path != "/_requests":
             with lock:
