@@ -49,7 +49,8 @@ public enum GitFetchResult: Sendable, Equatable {
 /// - Fetches are full (libgit2 1.5 cannot clone shallowly), limited to the one ref that was asked for.
 /// - Client certificates (`tls.crt`/`tls.key`) go through Petrel's own OpenSSL TLS stream (libgit2's mbedTLS
 ///   stream cannot present one), registered with libgit2 only while such an operation runs.
-/// - Submodules are not fetched.
+/// - Submodules are fetched only by ``fetch(url:reference:credentials:into:timeout:lastRevision:recurseSubmodules:)``
+///   with `recurseSubmodules`, and only their branches and tags (a recorded commit on neither is an error).
 public struct GitClient: Sendable {
     let logger: Logger
 
@@ -96,19 +97,22 @@ public struct GitClient: Sendable {
     /// - Parameters:
     ///   - lastRevision: as in ``checkout(url:reference:credentials:into:timeout:lastRevision:)``.
     ///   - timeout: deadline for the whole operation (Flux's `spec.timeout`, default 60 s).
+    ///   - recurseSubmodules: also fetch the commits the tree records for its submodules (URLs from the commit's
+    ///     `.gitmodules`, relative ones resolved against `url`; same credentials), into the same repository, so
+    ///     that ``TreeArchiver`` can archive them in place (`recurseSubmodules: true` there too).
     /// - Throws: ``GitSourceError``.
     public func fetch(
         url: String, reference: GitReference, credentials: GitCredentials = GitCredentials(), into repository: URL,
-        timeout: Duration = .seconds(60), lastRevision: String? = nil
+        timeout: Duration = .seconds(60), lastRevision: String? = nil, recurseSubmodules: Bool = false
     ) async throws -> GitFetchResult {
         try await resolveAndFetch(
             url: url, reference: reference, credentials: credentials, into: repository, timeout: timeout,
-            lastRevision: lastRevision, workingTree: false)
+            lastRevision: lastRevision, workingTree: false, recurseSubmodules: recurseSubmodules)
     }
 
     private func resolveAndFetch(
         url: String, reference: GitReference, credentials: GitCredentials, into directory: URL, timeout: Duration,
-        lastRevision: String?, workingTree: Bool
+        lastRevision: String?, workingTree: Bool, recurseSubmodules: Bool = false
     ) async throws -> GitFetchResult {
         if let commit = reference.commit?.lowercased(), reference.branch?.isEmpty ?? true,
             lastRevision == "sha1:\(commit)"
@@ -124,7 +128,8 @@ public struct GitClient: Sendable {
                 return .unchanged(revision: lastRevision)
             }
             let commit = try Self.fetchCommit(
-                resolved, session: session, payload: payload, directory: directory, workingTree: workingTree)
+                resolved, session: session, payload: payload, directory: directory, workingTree: workingTree,
+                recurseSubmodules: recurseSubmodules)
             logger.debug("fetched", metadata: ["petrel.revision": "\(commit.revision)"])
             return .fetched(commit)
         }
@@ -237,7 +242,7 @@ public struct GitClient: Sendable {
 
     static func fetchCommit(
         _ resolved: ResolvedReference, session: RemoteSession, payload: UnsafeMutableRawPointer, directory: URL,
-        workingTree: Bool
+        workingTree: Bool, recurseSubmodules: Bool = false
     ) throws -> GitCommit {
         var repoPointer: OpaquePointer?
         var code = git_repository_init(&repoPointer, directory.path, workingTree ? 0 : 1)
@@ -274,6 +279,9 @@ public struct GitClient: Sendable {
         let subject = git_commit_summary(commit).map { String(cString: $0) } ?? ""
         let fetched = GitCommit(
             hash: resolved.commit, revision: resolved.revision, reference: resolved.fetchRef, subject: subject)
+        if recurseSubmodules {
+            try Submodules.fetch(repo: repo, commit: oid, parentURL: session.url.libgit2URL, session: session)
+        }
         guard workingTree else { return fetched }
         var checkout = git_checkout_options()
         git_checkout_options_init(&checkout, UInt32(GIT_CHECKOUT_OPTIONS_VERSION))

@@ -98,4 +98,59 @@ struct TreeArchiverTests {
             }
         }
     }
+
+    @Test("recurseSubmodules fetches the recorded commit of a submodule (relative URL, same server) into the archive")
+    func submodules() async throws {
+        try await withTemporaryDirectory { tmp in
+            let root = tmp.appendingPathComponent("srv")
+            let lib = try GitTestRepository(root: root, name: "lib")
+            let recorded = try lib.commit("lib v1", files: ["lib.yaml": "version: 1\n", "docs/logo.png": "P"])
+            let parent = try GitTestRepository(root: root, name: "app")
+            try parent.write([
+                "app.yaml": "app\n",
+                ".gitmodules": "[submodule \"lib\"]\n\tpath = vendor/lib\n\turl = ../lib.git\n",
+                "broken/.keep": "",
+            ])
+            try parent.git(["add", "-A"])
+            try parent.git(["update-index", "--add", "--cacheinfo", "160000,\(recorded),vendor/lib"])
+            try parent.git(["commit", "-q", "-m", "with lib"])
+            try parent.git(["push", "-q", "origin", "HEAD:refs/heads/main"])
+            let hash = try parent.head()
+            // The submodule's branch moves on: the archive must hold the recorded commit, not the tip.
+            try lib.commit("lib v2", files: ["lib.yaml": "version: 2\n"])
+            try await withGitDaemon(root: root) { daemon in
+                let bare = tmp.appendingPathComponent("bare")
+                let fetched = try await GitClient().fetch(
+                    url: daemon.url(parent.relativePath), reference: GitReference(branch: "main"), into: bare,
+                    recurseSubmodules: true)
+                #expect(fetched == .fetched(GitCommit(hash: hash, revision: "main@sha1:\(hash)", reference: "refs/heads/main", subject: "with lib")))
+                let file = tmp.appendingPathComponent("app.tar.gz")
+                try TreeArchiver.archive(repository: bare, commit: hash, to: file, recurseSubmodules: true)
+                let names = try TestCommand.run("/usr/bin/tar", ["-tzf", file.path]).split(separator: "\n")
+                #expect(names == ["app.yaml", "broken/", "broken/.keep", "vendor/", "vendor/lib/", "vendor/lib/docs/", "vendor/lib/lib.yaml"])
+                let content = try TestCommand.run("/usr/bin/tar", ["-xOzf", file.path, "vendor/lib/lib.yaml"])
+                #expect(content == "version: 1\n")
+
+                // Without recursion the same fetch leaves the submodule an empty folder.
+                let plain = tmp.appendingPathComponent("plain")
+                _ = try await GitClient().fetch(url: daemon.url(parent.relativePath), reference: GitReference(branch: "main"), into: plain)
+                let plainFile = tmp.appendingPathComponent("plain.tar.gz")
+                try TreeArchiver.archive(repository: plain, commit: hash, to: plainFile)
+                #expect(try TestCommand.run("/usr/bin/tar", ["-tzf", plainFile.path]).split(separator: "\n").last == "vendor/lib/")
+
+                // A gitlink that .gitmodules does not name is a clear error.
+                try parent.write([".gitmodules": "[submodule \"other\"]\n\tpath = elsewhere\n\turl = ../lib.git\n"])
+                try parent.git(["add", ".gitmodules"])
+                try parent.git(["commit", "-q", "-m", "unmapped"])
+                try parent.git(["push", "-q", "origin", "HEAD:refs/heads/main"])
+                let error = await gitError {
+                    _ = try await GitClient().fetch(
+                        url: daemon.url(parent.relativePath), reference: GitReference(branch: "main"),
+                        into: tmp.appendingPathComponent("unmapped"), recurseSubmodules: true)
+                }
+                #expect(error?.message == "submodule 'vendor/lib' has no url in .gitmodules; fix .gitmodules or disable recurseSubmodules")
+            }
+        }
+    }
 }
+
