@@ -120,7 +120,10 @@ public struct GitClient: Sendable {
             return .unchanged(revision: "sha1:\(commit)")
         }
         let logger = self.logger
-        return try await withSession(url: url, credentials: credentials, timeout: timeout) { session, payload in
+        // Submodules may live on HTTPS remotes even when the parent does not: set the CA bundle up for them too.
+        return try await withSession(
+            url: url, credentials: credentials, timeout: timeout, configureTLS: recurseSubmodules
+        ) { session, payload in
             let refs = try Self.listRemote(session: session, payload: payload)
             let resolved = try ReferenceResolver.resolve(reference, in: refs, url: session.url.redacted)
             if let lastRevision, resolved.revision == lastRevision {
@@ -136,7 +139,7 @@ public struct GitClient: Sendable {
     }
 
     private func withSession<T: Sendable>(
-        url: String, credentials: GitCredentials, timeout: Duration,
+        url: String, credentials: GitCredentials, timeout: Duration, configureTLS: Bool = false,
         _ body: @escaping @Sendable (RemoteSession, UnsafeMutableRawPointer) throws -> T
     ) async throws -> T {
         let parsed = try GitURL(parsing: url)
@@ -160,7 +163,7 @@ public struct GitClient: Sendable {
                 let payload = Unmanaged.passRetained(session).toOpaque()
                 defer { Unmanaged<RemoteSession>.fromOpaque(payload).release() }
                 return try LibGit2Runtime.withCertificates(
-                    https: parsed.scheme == "https", caCertificate: credentials.caCertificate,
+                    https: parsed.scheme == "https" || configureTLS, caCertificate: credentials.caCertificate,
                     clientCertificate: clientCertificate, timeout: timeout, in: scratch
                 ) { () throws(GitSourceError) -> T in
                     do { return try body(session, payload) } catch let error as GitSourceError { throw error } catch {

@@ -29,8 +29,11 @@ extension GitRepositoryReconciler {
         let redacted = (try? GitURL(parsing: object.spec.url).redacted) ?? "the remote"
         let storage = try artifactStore()
         let credentials = try await credentials(for: object, namespace: namespace)
+        let recurseSubmodules = object.spec.recurseSubmodules ?? false
         let reusable = object.status.artifact.flatMap { artifact in
-            object.status.observedIgnore == object.spec.ignore && storage.exists(Self.stored(artifact)) ? artifact : nil
+            object.status.observedIgnore == object.spec.ignore
+                && (object.status.observedRecurseSubmodules ?? false) == recurseSubmodules
+                && storage.exists(Self.stored(artifact)) ? artifact : nil
         }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("petrel-fetch-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -40,7 +43,7 @@ extension GitRepositoryReconciler {
             result = try await git.fetch(
                 url: object.spec.url, reference: Self.reference(object.spec.ref), credentials: credentials,
                 into: directory, timeout: .nanoseconds(object.spec.effectiveTimeout.nanoseconds),
-                lastRevision: reusable?.revision)
+                lastRevision: reusable?.revision, recurseSubmodules: recurseSubmodules)
         } catch let error as GitSourceError {
             throw .from(error, url: redacted)
         } catch {
@@ -60,7 +63,8 @@ extension GitRepositoryReconciler {
                 stored = try await Self.offload {
                     try storage.store(
                         repository: directory, commit: commit.hash, kind: Self.storageKind, namespace: namespace,
-                        name: name, revision: commit.revision, revisionHash: commit.hash, rules: rules)
+                        name: name, revision: commit.revision, revisionHash: commit.hash, rules: rules,
+                        recurseSubmodules: recurseSubmodules)
                 }
             } catch let error as GitSourceError {
                 throw .from(error, url: redacted)
