@@ -31,6 +31,8 @@ let package = Package(
         // Layer 0
         .systemLibrary(name: "CLibGit2", pkgConfig: "libgit2", providers: [.apt(["libgit2-dev"])]),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        // An OpenSSL TLS stream for libgit2, so HTTPS remotes can take a client certificate (tls.crt/tls.key).
+        .target(name: "CPetrelTLS", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
         .target(name: "KubeCore", swiftSettings: swiftSettings),
 
         // Layer 1
@@ -49,7 +51,7 @@ let package = Package(
         .target(
             name: "GitSource",
             dependencies: [
-                "CLibGit2", "CZlib",
+                "CLibGit2", "CZlib", "CPetrelTLS",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -86,6 +86,31 @@ public struct ArtifactStore: Sendable {
         directory: URL, kind: String, namespace: String, name: String, revision: String, revisionHash: String,
         rules: IgnoreRules = IgnoreRules()
     ) throws -> StoredArtifact {
+        try store(kind: kind, namespace: namespace, name: name, revision: revision, revisionHash: revisionHash) {
+            try TarGzArchiver.archive(directory: directory, to: $0, rules: rules)
+        }
+    }
+
+    /// Archives the tree of `commit` straight from the (bare) repository at `repository`, without a checkout;
+    /// the bytes equal those ``store(directory:kind:namespace:name:revision:revisionHash:rules:)`` writes for a
+    /// checkout of the same commit.
+    ///
+    /// - Parameter revisionHash: the file name stem, normally the commit hash.
+    /// - Throws: ``GitSourceError``.
+    public func store(
+        repository: URL, commit: String, kind: String, namespace: String, name: String, revision: String,
+        revisionHash: String, rules: IgnoreRules = IgnoreRules(), recurseSubmodules: Bool = false
+    ) throws -> StoredArtifact {
+        try store(kind: kind, namespace: namespace, name: name, revision: revision, revisionHash: revisionHash) {
+            try TreeArchiver.archive(
+                repository: repository, commit: commit, to: $0, rules: rules, recurseSubmodules: recurseSubmodules)
+        }
+    }
+
+    private func store(
+        kind: String, namespace: String, name: String, revision: String, revisionHash: String,
+        write: (URL) throws -> ArchiveSummary
+    ) throws -> StoredArtifact {
         let relative = try artifactPath(kind: kind, namespace: namespace, name: name, revisionHash: revisionHash)
         let target = try absoluteURL(relative)
         let folder = target.deletingLastPathComponent()
@@ -94,7 +119,7 @@ public struct ArtifactStore: Sendable {
         }
         let temporary = folder.appendingPathComponent(".tmp-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: temporary) }
-        let summary = try TarGzArchiver.archive(directory: directory, to: temporary, rules: rules)
+        let summary = try write(temporary)
         guard rename(temporary.path, target.path) == 0 else {
             throw GitSourceError.storageFailed("cannot move the archive into place (errno \(errno))")
         }

@@ -29,6 +29,14 @@ public enum GitCheckoutResult: Sendable, Equatable {
     case checkedOut(GitCommit)
 }
 
+/// The outcome of a fetch without a working tree.
+public enum GitFetchResult: Sendable, Equatable {
+    /// The remote still points at `revision`, which equals the last revision: nothing was downloaded.
+    case unchanged(revision: String)
+    /// The commit's objects are in the bare repository; archive it with ``TreeArchiver``.
+    case fetched(GitCommit)
+}
+
 /// Clones and lists Git remotes with libgit2, the way Flux's source-controller does.
 ///
 /// Every blocking libgit2 call runs on a dedicated thread, never on Swift's cooperative pool.
@@ -39,7 +47,10 @@ public enum GitCheckoutResult: Sendable, Equatable {
 ///   TCP connection and then sends nothing is not interrupted until the OS gives up on the socket.
 /// - HTTPS CA locations are a libgit2 global, so HTTPS operations of this process run one at a time.
 /// - Fetches are full (libgit2 1.5 cannot clone shallowly), limited to the one ref that was asked for.
-/// - Submodules and `tls.crt`/`tls.key` (client certificates) are not supported.
+/// - Client certificates (`tls.crt`/`tls.key`) go through Petrel's own OpenSSL TLS stream (libgit2's mbedTLS
+///   stream cannot present one), registered with libgit2 only while such an operation runs.
+/// - Submodules are fetched only by ``fetch(url:reference:credentials:into:timeout:lastRevision:recurseSubmodules:)``
+///   with `recurseSubmodules`, and only their branches and tags (a recorded commit on neither is an error).
 public struct GitClient: Sendable {
     let logger: Logger
 
@@ -70,35 +81,69 @@ public struct GitClient: Sendable {
         url: String, reference: GitReference, credentials: GitCredentials = GitCredentials(), into directory: URL,
         timeout: Duration = .seconds(60), lastRevision: String? = nil
     ) async throws -> GitCheckoutResult {
+        let result = try await resolveAndFetch(
+            url: url, reference: reference, credentials: credentials, into: directory, timeout: timeout,
+            lastRevision: lastRevision, workingTree: true)
+        switch result {
+        case .unchanged(let revision): return .unchanged(revision: revision)
+        case .fetched(let commit): return .checkedOut(commit)
+        }
+    }
+
+    /// Resolves `reference` on the remote and fetches its commit into a new bare repository at `repository`,
+    /// without checking out a working tree; ``TreeArchiver/archive(repository:commit:to:rules:recurseSubmodules:)``
+    /// then packs the commit straight from the object database. This is the fast path of the controller.
+    ///
+    /// - Parameters:
+    ///   - lastRevision: as in ``checkout(url:reference:credentials:into:timeout:lastRevision:)``.
+    ///   - timeout: deadline for the whole operation (Flux's `spec.timeout`, default 60 s).
+    ///   - recurseSubmodules: also fetch the commits the tree records for its submodules (URLs from the commit's
+    ///     `.gitmodules`, relative ones resolved against `url`; same credentials), into the same repository, so
+    ///     that ``TreeArchiver`` can archive them in place (`recurseSubmodules: true` there too).
+    /// - Throws: ``GitSourceError``.
+    public func fetch(
+        url: String, reference: GitReference, credentials: GitCredentials = GitCredentials(), into repository: URL,
+        timeout: Duration = .seconds(60), lastRevision: String? = nil, recurseSubmodules: Bool = false
+    ) async throws -> GitFetchResult {
+        try await resolveAndFetch(
+            url: url, reference: reference, credentials: credentials, into: repository, timeout: timeout,
+            lastRevision: lastRevision, workingTree: false, recurseSubmodules: recurseSubmodules)
+    }
+
+    private func resolveAndFetch(
+        url: String, reference: GitReference, credentials: GitCredentials, into directory: URL, timeout: Duration,
+        lastRevision: String?, workingTree: Bool, recurseSubmodules: Bool = false
+    ) async throws -> GitFetchResult {
         if let commit = reference.commit?.lowercased(), reference.branch?.isEmpty ?? true,
             lastRevision == "sha1:\(commit)"
         {
             return .unchanged(revision: "sha1:\(commit)")
         }
         let logger = self.logger
-        return try await withSession(url: url, credentials: credentials, timeout: timeout) { session, payload in
+        // Submodules may live on HTTPS remotes even when the parent does not: set the CA bundle up for them too.
+        return try await withSession(
+            url: url, credentials: credentials, timeout: timeout, configureTLS: recurseSubmodules
+        ) { session, payload in
             let refs = try Self.listRemote(session: session, payload: payload)
             let resolved = try ReferenceResolver.resolve(reference, in: refs, url: session.url.redacted)
             if let lastRevision, resolved.revision == lastRevision {
                 logger.debug("remote unchanged", metadata: ["petrel.revision": "\(lastRevision)"])
                 return .unchanged(revision: lastRevision)
             }
-            let commit = try Self.fetchAndCheckout(
-                resolved, session: session, payload: payload, directory: directory)
-            logger.debug("checked out", metadata: ["petrel.revision": "\(commit.revision)"])
-            return .checkedOut(commit)
+            let commit = try Self.fetchCommit(
+                resolved, session: session, payload: payload, directory: directory, workingTree: workingTree,
+                recurseSubmodules: recurseSubmodules)
+            logger.debug("fetched", metadata: ["petrel.revision": "\(commit.revision)"])
+            return .fetched(commit)
         }
     }
 
     private func withSession<T: Sendable>(
-        url: String, credentials: GitCredentials, timeout: Duration,
+        url: String, credentials: GitCredentials, timeout: Duration, configureTLS: Bool = false,
         _ body: @escaping @Sendable (RemoteSession, UnsafeMutableRawPointer) throws -> T
     ) async throws -> T {
         let parsed = try GitURL(parsing: url)
-        if credentials.tlsCertificate != nil || credentials.tlsKey != nil {
-            throw GitSourceError.unsupportedCredentials(
-                "client certificates (tls.crt/tls.key) are not supported by libgit2 1.5 with mbedTLS")
-        }
+        let clientCertificate = try Self.clientCertificate(credentials, scheme: parsed.scheme)
         if parsed.scheme == "ssh", credentials.identity != nil, credentials.knownHosts == nil {
             throw GitSourceError.hostKeyVerificationFailed(
                 host: parsed.host, detail: "'known_hosts' is required in the secret for SSH")
@@ -118,7 +163,8 @@ public struct GitClient: Sendable {
                 let payload = Unmanaged.passRetained(session).toOpaque()
                 defer { Unmanaged<RemoteSession>.fromOpaque(payload).release() }
                 return try LibGit2Runtime.withCertificates(
-                    https: parsed.scheme == "https", caCertificate: credentials.caCertificate, in: scratch
+                    https: parsed.scheme == "https" || configureTLS, caCertificate: credentials.caCertificate,
+                    clientCertificate: clientCertificate, timeout: timeout, in: scratch
                 ) { () throws(GitSourceError) -> T in
                     do { return try body(session, payload) } catch let error as GitSourceError { throw error } catch {
                         throw .gitOperationFailed(operation: "run git operation", code: -1, detail: "\(error)")
@@ -127,6 +173,21 @@ public struct GitClient: Sendable {
             }
         } onCancel: {
             session.cancelled.store(true, ordering: .relaxed)
+        }
+    }
+
+    /// `tls.crt` + `tls.key` for an HTTPS remote; both or neither must be given. Other schemes ignore them.
+    static func clientCertificate(
+        _ credentials: GitCredentials, scheme: String
+    ) throws(GitSourceError) -> ClientCertificate? {
+        guard scheme == "https" else { return nil }
+        let certificate = credentials.tlsCertificate.flatMap { $0.isEmpty ? nil : $0 }
+        let key = credentials.tlsKey.flatMap { $0.isEmpty ? nil : $0 }
+        switch (certificate, key) {
+        case (nil, nil): return nil
+        case (let certificate?, let key?): return ClientCertificate(certificate: certificate, key: key)
+        case (nil, _): throw .invalidCredentials("'tls.key' is set but 'tls.crt' is missing")
+        case (_, nil): throw .invalidCredentials("'tls.crt' is set but 'tls.key' is missing")
         }
     }
 
@@ -182,11 +243,12 @@ public struct GitClient: Sendable {
         return result
     }
 
-    static func fetchAndCheckout(
-        _ resolved: ResolvedReference, session: RemoteSession, payload: UnsafeMutableRawPointer, directory: URL
+    static func fetchCommit(
+        _ resolved: ResolvedReference, session: RemoteSession, payload: UnsafeMutableRawPointer, directory: URL,
+        workingTree: Bool, recurseSubmodules: Bool = false
     ) throws -> GitCommit {
         var repoPointer: OpaquePointer?
-        var code = git_repository_init(&repoPointer, directory.path, 0)
+        var code = git_repository_init(&repoPointer, directory.path, workingTree ? 0 : 1)
         guard code == 0, let repo = repoPointer else { throw session.error(operation: "initialise repository", code: code) }
         defer { git_repository_free(repo) }
         var remotePointer: OpaquePointer?
@@ -217,6 +279,13 @@ public struct GitClient: Sendable {
             throw GitSourceError.referenceNotFound("commit '\(resolved.commit)' not found\(scope)")
         }
         defer { git_commit_free(commit) }
+        let subject = git_commit_summary(commit).map { String(cString: $0) } ?? ""
+        let fetched = GitCommit(
+            hash: resolved.commit, revision: resolved.revision, reference: resolved.fetchRef, subject: subject)
+        if recurseSubmodules {
+            try Submodules.fetch(repo: repo, commit: oid, parentURL: session.url.libgit2URL, session: session)
+        }
+        guard workingTree else { return fetched }
         var checkout = git_checkout_options()
         git_checkout_options_init(&checkout, UInt32(GIT_CHECKOUT_OPTIONS_VERSION))
         checkout.checkout_strategy = GIT_CHECKOUT_FORCE.rawValue
@@ -224,8 +293,6 @@ public struct GitClient: Sendable {
         guard code == 0 else { throw session.error(operation: "check out \(resolved.commit)", code: code) }
         code = git_repository_set_head_detached(repo, &oid)
         guard code == 0 else { throw session.error(operation: "set HEAD to \(resolved.commit)", code: code) }
-        let subject = git_commit_summary(commit).map { String(cString: $0) } ?? ""
-        return GitCommit(
-            hash: resolved.commit, revision: resolved.revision, reference: resolved.fetchRef, subject: subject)
+        return fetched
     }
 }

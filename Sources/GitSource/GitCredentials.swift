@@ -2,8 +2,8 @@
 ///
 /// HTTP(S): `username` + `password`, or `bearerToken`; `caCertificate` (`ca.crt`) is appended to the system bundle.
 /// SSH: `identity` (private key, PEM or OpenSSH format) with optional `password` (its passphrase) and `knownHosts`,
-/// which is required: the host key is always verified against it. `tls.crt`/`tls.key` (mutual TLS) are not
-/// supported by libgit2 1.5 with mbedTLS and are refused with ``GitSourceError/unsupportedCredentials(_:)``.
+/// which is required: the host key is always verified against it. `tls.crt`/`tls.key` (mutual TLS, HTTPS only,
+/// PEM, key unencrypted) are presented through Petrel's OpenSSL TLS stream.
 public struct GitCredentials: Sendable, Equatable {
     /// `username`.
     public var username: String?
@@ -17,9 +17,9 @@ public struct GitCredentials: Sendable, Equatable {
     public var knownHosts: String?
     /// `ca.crt` (or the legacy `caFile`): PEM certificates to trust in addition to the system bundle.
     public var caCertificate: String?
-    /// `tls.crt`: client certificate (not supported, see the type's documentation).
+    /// `tls.crt`: client certificate (PEM, optionally followed by its chain).
     public var tlsCertificate: String?
-    /// `tls.key`: client key (not supported).
+    /// `tls.key`: the client certificate's private key (PEM, unencrypted).
     public var tlsKey: String?
 
     /// Creates credentials; every field defaults to absent.

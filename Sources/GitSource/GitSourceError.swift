@@ -13,6 +13,8 @@ public enum GitSourceError: Error, Sendable, Equatable, CustomStringConvertible 
     case tlsVerificationFailed(String)
     /// The credentials contain a combination the libgit2 layer cannot use.
     case unsupportedCredentials(String)
+    /// The secret holds credentials that cannot be used as they are (e.g. a malformed `tls.crt`/`tls.key`).
+    case invalidCredentials(String)
     /// The requested branch, tag, name, commit or semver range matches nothing on the remote.
     case referenceNotFound(String)
     /// A semver range or version could not be parsed.
@@ -40,6 +42,7 @@ public enum GitSourceError: Error, Sendable, Equatable, CustomStringConvertible 
         case .hostKeyVerificationFailed: "HostKeyVerificationFailed"
         case .tlsVerificationFailed: "TLSVerificationFailed"
         case .unsupportedCredentials: "UnsupportedCredentials"
+        case .invalidCredentials: "InvalidCredentials"
         case .referenceNotFound: "ReferenceNotFound"
         case .invalidSemVer: "InvalidSemVer"
         case .emptyRepository: "EmptyGitRepository"
@@ -65,6 +68,8 @@ public enum GitSourceError: Error, Sendable, Equatable, CustomStringConvertible 
             "TLS certificate verification failed: \(detail); add the server's CA as 'ca.crt' to the secret"
         case .unsupportedCredentials(let detail):
             "unsupported credentials: \(detail)"
+        case .invalidCredentials(let detail):
+            "invalid credentials: \(detail); fix the referenced secret"
         case .referenceNotFound(let detail):
             detail
         case .invalidSemVer(let detail):

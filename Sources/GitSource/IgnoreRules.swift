@@ -6,6 +6,8 @@ public struct IgnorePattern: Sendable, Equatable {
     /// Whether the pattern is matched against the whole relative path (it had a `/` before its end).
     var anchored: Bool
     var domain: [String]
+    /// The segments as Unicode scalars, or nil for a segment without glob characters (compared as a string).
+    var globs: [[Unicode.Scalar]?] = []
 
     /// Parses one line; returns nil for blank lines and comments.
     public init?(line rawLine: String, domain: [String] = []) {
@@ -26,34 +28,43 @@ public struct IgnorePattern: Sendable, Equatable {
         segments = line.split(separator: "/").map(String.init)
         self.domain = domain
         if segments.isEmpty { return nil }
+        globs = segments.map { segment in
+            segment.contains(where: { "*?[\\".contains($0) }) ? Array(segment.unicodeScalars) : nil
+        }
     }
 
     /// Whether the pattern matches `path` (components relative to the archive root).
     func matches(_ path: [String], isDirectory: Bool) -> Bool {
         if directoryOnly, !isDirectory { return false }
-        guard path.count > domain.count, Array(path.prefix(domain.count)) == domain else { return false }
-        let relative = Array(path.dropFirst(domain.count))
+        guard path.count > domain.count, path.starts(with: domain) else { return false }
+        let relative = path[domain.count...]
         if !anchored {
             guard let last = relative.last, segments.count == 1 else { return false }
-            return Glob.match(segments[0], last)
+            return matchSegment(0, last)
         }
-        return Self.match(segments[...], relative[...])
+        return match(0, relative)
     }
 
-    static func match(_ pattern: ArraySlice<String>, _ path: ArraySlice<String>) -> Bool {
-        guard let first = pattern.first else { return path.isEmpty }
-        if first == "**" {
-            let rest = pattern.dropFirst()
-            if rest.isEmpty { return !path.isEmpty }
+    /// Whether segment `index` of the pattern matches one path component.
+    func matchSegment(_ index: Int, _ name: String) -> Bool {
+        guard let glob = globs[index] else { return segments[index] == name }
+        return Glob.match(glob[...], Array(name.unicodeScalars)[...])
+    }
+
+    /// Matches the segments from `index` on against `path`, `**` spanning any number of components.
+    func match(_ index: Int, _ path: ArraySlice<String>) -> Bool {
+        guard index < segments.count else { return path.isEmpty }
+        if segments[index] == "**" {
+            if index + 1 == segments.count { return !path.isEmpty }
             var tail = path
             while true {
-                if match(rest, tail) { return true }
+                if match(index + 1, tail) { return true }
                 if tail.isEmpty { return false }
                 tail = tail.dropFirst()
             }
         }
-        guard let head = path.first, Glob.match(first, head) else { return false }
-        return match(pattern.dropFirst(), path.dropFirst())
+        guard let head = path.first, matchSegment(index, head) else { return false }
+        return match(index + 1, path.dropFirst())
     }
 }
 
@@ -61,6 +72,10 @@ public struct IgnorePattern: Sendable, Equatable {
 enum Glob {
     static func match(_ pattern: String, _ name: String) -> Bool {
         matchFrom(Array(pattern.unicodeScalars)[...], Array(name.unicodeScalars)[...])
+    }
+
+    static func match(_ pattern: ArraySlice<Unicode.Scalar>, _ name: ArraySlice<Unicode.Scalar>) -> Bool {
+        matchFrom(pattern, name)
     }
 
     private static func matchFrom(_ pattern: ArraySlice<Unicode.Scalar>, _ name: ArraySlice<Unicode.Scalar>) -> Bool {
@@ -189,8 +204,10 @@ public struct IgnoreRules: Sendable {
     /// excluded directories as it walks.
     public func isIgnored(_ path: [String], isDirectory: Bool) -> Bool {
         var ignored = false
-        for pattern in base + local + spec where pattern.matches(path, isDirectory: isDirectory) {
-            ignored = !pattern.negated
+        for patterns in [base, local, spec] {
+            for pattern in patterns where pattern.matches(path, isDirectory: isDirectory) {
+                ignored = !pattern.negated
+            }
         }
         return ignored
     }

@@ -189,6 +189,14 @@ final class RemoteSession: @unchecked Sendable {
         if case .gitOperationFailed(_, _, let detail) = error, detail.contains("hostkey") {
             return .hostKeyVerificationFailed(host: url.host, detail: detail)
         }
+        if case .gitOperationFailed(_, _, let detail) = error, url.scheme == "https", detail.contains("status code: 400") {
+            // nginx and others answer 400 to a missing or unknown client certificate.
+            let given = credentials.tlsCertificate.map { !$0.isEmpty } ?? false
+            return .authenticationFailed(
+                given
+                    ? "400 Bad Request: the server did not accept the client certificate in 'tls.crt'"
+                    : "400 Bad Request: the server may require a client certificate; set 'tls.crt' and 'tls.key'")
+        }
         return error
     }
 }

@@ -84,10 +84,13 @@ final class GzipSink {
     private var size = 0
     private var output = [UInt8](repeating: 0, count: 64 * 1024)
 
-    init(handle: FileHandle) throws {
+    /// zlib level 6, what `gzip` and `tar czf` use.
+    static let defaultLevel: Int32 = 6
+
+    init(handle: FileHandle, level: Int32 = GzipSink.defaultLevel) throws {
         self.handle = handle
-        guard petrel_deflate_init_gzip(&stream, Z_DEFAULT_COMPRESSION) == Z_OK else {
-            throw GitSourceError.archiveFailed("zlib deflateInit2 failed")
+        guard (1...9).contains(level), petrel_deflate_init_gzip(&stream, level) == Z_OK else {
+            throw GitSourceError.archiveFailed("zlib deflateInit2 failed (gzip level \(level))")
         }
     }
 
@@ -162,6 +165,13 @@ final class TarWriter {
             written += chunk.count
         }
         try pad(size)
+    }
+
+    /// Adds a regular file whose bytes are in memory (a blob from the object database).
+    func addFile(_ name: String, contents: UnsafeRawBufferPointer, executable: Bool) throws {
+        try writeHeader(name: name, mode: executable ? 0o755 : 0o644, size: contents.count, type: UInt8(ascii: "0"))
+        try sink.write(contents)
+        try pad(contents.count)
     }
 
     func finish() throws {

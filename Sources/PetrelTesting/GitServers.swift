@@ -25,8 +25,9 @@ package func withGitDaemon<T>(root: URL, _ body: (GitDaemonServer) async throws 
     return try await body(GitDaemonServer(port: port, process: process))
 }
 
-/// nginx + fcgiwrap + `git http-backend` on three loopback ports: HTTP with Basic auth, HTTP with a bearer
-/// token, and HTTPS (`https://localhost`) with a certificate signed by a throwaway CA.
+/// nginx + fcgiwrap + `git http-backend` on five loopback ports: HTTP with Basic auth, HTTP with a bearer
+/// token, HTTPS (`https://localhost`) with a certificate signed by a throwaway CA, HTTPS with Basic auth, and
+/// HTTPS that requires a client certificate from that CA.
 package struct GitHTTPServers: Sendable {
     package let basicPort: Int
     package let bearerPort: Int
@@ -36,10 +37,22 @@ package struct GitHTTPServers: Sendable {
     package let bearerToken: String
     /// PEM of the CA that signed the HTTPS certificate.
     package let caCertificate: String
+    /// HTTPS (same certificate) with Basic auth (`username`/`password`).
+    package let httpsBasicPort: Int
+    /// HTTPS (same certificate) that requires a client certificate signed by the same CA (`ssl_verify_client on`).
+    package let mutualTLSPort: Int
+    /// A client certificate (PEM) the mutual-TLS server accepts, and its key.
+    package let clientCertificate: String
+    package let clientKey: String
+    /// A client certificate and key from a CA the server does not know.
+    package let untrustedClientCertificate: String
+    package let untrustedClientKey: String
 
     package func basicURL(_ path: String) -> String { "http://127.0.0.1:\(basicPort)/git/\(path)" }
     package func bearerURL(_ path: String) -> String { "http://127.0.0.1:\(bearerPort)/git/\(path)" }
     package func httpsURL(_ path: String) -> String { "https://localhost:\(httpsPort)/git/\(path)" }
+    package func httpsBasicURL(_ path: String) -> String { "https://localhost:\(httpsBasicPort)/git/\(path)" }
+    package func mutualTLSURL(_ path: String) -> String { "https://localhost:\(mutualTLSPort)/git/\(path)" }
 }
 
 /// Runs `body` with nginx and fcgiwrap serving the repositories under `root`; both are stopped afterwards.
@@ -57,6 +70,13 @@ package func withGitHTTPServers<T>(
         logFile: dir.appendingPathComponent("fcgiwrap.log"))
     defer { fcgi.stop() }
     let ports = (try TestCommand.freePort(), try TestCommand.freePort(), try TestCommand.freePort())
+    let httpsBasicPort = try TestCommand.freePort()
+    let mutualTLSPort = try TestCommand.freePort()
+    let client = try makeClientCertificate(in: dir, name: "client", caName: "ca")
+    let otherCA = dir.appendingPathComponent("other-ca")
+    try FileManager.default.createDirectory(at: otherCA, withIntermediateDirectories: true)
+    _ = try makeTestCertificates(in: otherCA)
+    let untrusted = try makeClientCertificate(in: otherCA, name: "client", caName: "ca")
     let backend = """
         include /etc/nginx/fastcgi_params;
                     fastcgi_param SCRIPT_FILENAME /usr/lib/git-core/git-http-backend;
@@ -105,6 +125,28 @@ package func withGitHTTPServers<T>(
                     \(backend)
                 }
             }
+            server {
+                listen 127.0.0.1:\(httpsBasicPort) ssl;
+                server_name localhost;
+                ssl_certificate \(dir.path)/server.crt;
+                ssl_certificate_key \(dir.path)/server.key;
+                location ~ ^/git(/.*)$ {
+                    auth_basic "git";
+                    auth_basic_user_file \(dir.path)/htpasswd;
+                    \(backend)
+                }
+            }
+            server {
+                listen 127.0.0.1:\(mutualTLSPort) ssl;
+                server_name localhost;
+                ssl_certificate \(dir.path)/server.crt;
+                ssl_certificate_key \(dir.path)/server.key;
+                ssl_client_certificate \(dir.path)/ca.crt;
+                ssl_verify_client on;
+                location ~ ^/git(/.*)$ {
+                    \(backend)
+                }
+            }
         }
         """
     let configFile = dir.appendingPathComponent("nginx.conf")
@@ -118,11 +160,13 @@ package func withGitHTTPServers<T>(
         name: "nginx", executable: "/usr/sbin/nginx", arguments: ["-c", configFile.path, "-p", dir.path],
         logFile: dir.appendingPathComponent("nginx.out"))
     defer { nginx.stop() }
-    try await TestCommand.waitForPorts([ports.0, ports.1, ports.2], of: nginx)
+    try await TestCommand.waitForPorts([ports.0, ports.1, ports.2, httpsBasicPort, mutualTLSPort], of: nginx)
     return try await body(
         GitHTTPServers(
             basicPort: ports.0, bearerPort: ports.1, httpsPort: ports.2, username: username, password: password,
-            bearerToken: bearerToken, caCertificate: ca))
+            bearerToken: bearerToken, caCertificate: ca, httpsBasicPort: httpsBasicPort, mutualTLSPort: mutualTLSPort,
+            clientCertificate: client.certificate, clientKey: client.key,
+            untrustedClientCertificate: untrusted.certificate, untrustedClientKey: untrusted.key))
 }
 
 /// Creates `ca.crt`/`ca.key` and a `server.crt`/`server.key` for DNS name `localhost`; returns the CA PEM.
@@ -149,6 +193,24 @@ package func makeTestCertificates(in dir: URL) throws -> String {
         ["x509", "-req", "-in", path("server.csr"), "-CA", path("ca.crt"), "-CAkey", path("ca.key"),
          "-CAcreateserial", "-out", path("server.crt"), "-days", "2", "-extfile", path("server.ext")])
     return try String(contentsOfFile: path("ca.crt"), encoding: .utf8)
+}
+
+/// Creates `<name>.crt`/`<name>.key`, a client certificate signed by `<caName>.crt` in `dir`; returns the PEMs.
+package func makeClientCertificate(in dir: URL, name: String, caName: String) throws -> (certificate: String, key: String) {
+    let path = { (file: String) in dir.appendingPathComponent(file).path }
+    try TestCommand.run(
+        "/usr/bin/openssl",
+        ["req", "-newkey", "rsa:2048", "-nodes", "-keyout", path("\(name).key"), "-out", path("\(name).csr"),
+         "-subj", "/CN=petrel-\(name)"])
+    try "extendedKeyUsage=clientAuth\n".write(toFile: path("\(name).ext"), atomically: true, encoding: .utf8)
+    try TestCommand.run(
+        "/usr/bin/openssl",
+        ["x509", "-req", "-in", path("\(name).csr"), "-CA", path("\(caName).crt"), "-CAkey", path("\(caName).key"),
+         "-CAcreateserial", "-out", path("\(name).crt"), "-days", "2", "-extfile", path("\(name).ext")])
+    return (
+        try String(contentsOfFile: path("\(name).crt"), encoding: .utf8),
+        try String(contentsOfFile: path("\(name).key"), encoding: .utf8)
+    )
 }
 
 /// sshd on a free loopback port with ed25519 host and client keys.

@@ -176,7 +176,63 @@ struct GitServerTests {
                 let mtls = await gitError {
                     _ = try await checkout(url, GitReference(), credentials: GitCredentials(tlsCertificate: "x", tlsKey: "y"), tmp: tmp)
                 }
-                #expect(mtls?.reason == "UnsupportedCredentials")
+                #expect(mtls?.reason == "InvalidCredentials")
+                #expect(mtls?.message.contains("'tls.crt' is not a PEM certificate") == true)
+            }
+        }
+    }
+
+    @Test("HTTPS with a client certificate (tls.crt/tls.key) through the OpenSSL stream; unknown or missing ones are refused")
+    func mutualTLS() async throws {
+        try await withTemporaryDirectory { tmp in
+            let root = tmp.appendingPathComponent("srv")
+            let repo = try GitTestRepository(root: root)
+            let hash = try repo.commit("c", files: ["a.yaml": "a\n"])
+            try await withGitHTTPServers(root: root) { http in
+                let url = http.mutualTLSURL(repo.relativePath)
+                let good = GitCredentials(
+                    caCertificate: http.caCertificate, tlsCertificate: http.clientCertificate, tlsKey: http.clientKey)
+                let fetched = try await checkout(url, GitReference(branch: "main"), credentials: good, tmp: tmp)
+                #expect(commitHash(fetched) == hash)
+                let bare = tmp.appendingPathComponent("bare")
+                let bareFetch = try await GitClient().fetch(url: url, reference: GitReference(branch: "main"), credentials: good, into: bare)
+                #expect(bareFetch == .fetched(GitCommit(hash: hash, revision: "main@sha1:\(hash)", reference: "refs/heads/main", subject: "c")))
+
+                let unknown = await gitError {
+                    let creds = GitCredentials(
+                        caCertificate: http.caCertificate, tlsCertificate: http.untrustedClientCertificate,
+                        tlsKey: http.untrustedClientKey)
+                    _ = try await checkout(url, GitReference(branch: "main"), credentials: creds, tmp: tmp)
+                }
+                #expect(unknown?.reason == "AuthenticationFailed")
+                #expect(unknown?.message.contains("did not accept the client certificate") == true)
+                let none = await gitError {
+                    _ = try await checkout(url, GitReference(branch: "main"), credentials: GitCredentials(caCertificate: http.caCertificate), tmp: tmp)
+                }
+                #expect(none?.reason == "AuthenticationFailed")
+                #expect(none?.message.contains("may require a client certificate") == true)
+                let untrustedServer = await gitError {
+                    let creds = GitCredentials(tlsCertificate: http.clientCertificate, tlsKey: http.clientKey)
+                    _ = try await checkout(url, GitReference(branch: "main"), credentials: creds, tmp: tmp)
+                }
+                #expect(untrustedServer?.reason == "TLSVerificationFailed")
+                let wrongKey = await gitError {
+                    let creds = GitCredentials(
+                        caCertificate: http.caCertificate, tlsCertificate: http.clientCertificate, tlsKey: http.untrustedClientKey)
+                    _ = try await checkout(url, GitReference(branch: "main"), credentials: creds, tmp: tmp)
+                }
+                #expect(wrongKey?.reason == "InvalidCredentials")
+                #expect(wrongKey?.message.contains("'tls.key'") == true)
+                #expect(wrongKey?.message.contains("PRIVATE KEY") == false)
+                let halfPair = await gitError {
+                    _ = try await checkout(url, GitReference(), credentials: GitCredentials(tlsCertificate: http.clientCertificate), tmp: tmp)
+                }
+                #expect(halfPair?.message.contains("'tls.key' is missing") == true)
+                // The stream is unregistered afterwards: plain HTTPS (libgit2's own stream) still works.
+                let plain = try await checkout(
+                    http.httpsURL(repo.relativePath), GitReference(branch: "main"),
+                    credentials: GitCredentials(caCertificate: http.caCertificate), tmp: tmp)
+                #expect(commitHash(plain) == hash)
             }
         }
     }

@@ -39,7 +39,7 @@ package struct GitRepositoryFailure: Error, Sendable, Equatable, CustomStringCon
             return .fetch(ConditionReason.urlInvalid, error.message, stalled: true)
         case .invalidSemVer:
             return .fetch(ConditionReason.gitOperationFailed, error.message, stalled: true)
-        case .unsupportedCredentials:
+        case .unsupportedCredentials, .invalidCredentials:
             return .fetch(ConditionReason.authenticationFailed, error.message, stalled: true)
         case .authenticationFailed(let detail):
             return .fetch(

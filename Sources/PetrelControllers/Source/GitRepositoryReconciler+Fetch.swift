@@ -17,7 +17,8 @@ struct FetchOutcome: Sendable {
 }
 
 extension GitRepositoryReconciler {
-    /// Resolves the ref on the remote and, unless it still points at the stored artifact, checks it out, packs it
+    /// Resolves the ref on the remote and, unless it still points at the stored artifact, fetches it into a bare
+    /// repository, packs the commit's tree straight from the object database (no checkout)
     /// and stores it, then garbage-collects older archives.
     ///
     /// Conditions are not touched here; ``status(after:for:storedArtifactExists:)`` folds the outcome in.
@@ -28,17 +29,21 @@ extension GitRepositoryReconciler {
         let redacted = (try? GitURL(parsing: object.spec.url).redacted) ?? "the remote"
         let storage = try artifactStore()
         let credentials = try await credentials(for: object, namespace: namespace)
+        let recurseSubmodules = object.spec.recurseSubmodules ?? false
         let reusable = object.status.artifact.flatMap { artifact in
-            object.status.observedIgnore == object.spec.ignore && storage.exists(Self.stored(artifact)) ? artifact : nil
+            object.status.observedIgnore == object.spec.ignore
+                && (object.status.observedRecurseSubmodules ?? false) == recurseSubmodules
+                && storage.exists(Self.stored(artifact)) ? artifact : nil
         }
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("petrel-checkout-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("petrel-fetch-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
-        let result: GitCheckoutResult
+        let result: GitFetchResult
         do {
-            result = try await git.checkout(
+            // A bare fetch: the commit is archived from the object database, its files never written to disk.
+            result = try await git.fetch(
                 url: object.spec.url, reference: Self.reference(object.spec.ref), credentials: credentials,
                 into: directory, timeout: .nanoseconds(object.spec.effectiveTimeout.nanoseconds),
-                lastRevision: reusable?.revision)
+                lastRevision: reusable?.revision, recurseSubmodules: recurseSubmodules)
         } catch let error as GitSourceError {
             throw .from(error, url: redacted)
         } catch {
@@ -51,14 +56,15 @@ extension GitRepositoryReconciler {
             }
             artifact.url = url(of: artifact.path)
             return FetchOutcome(artifact: artifact, isNew: false, subject: nil)
-        case .checkedOut(let commit):
+        case .fetched(let commit):
             let rules = IgnoreRules(specIgnore: object.spec.ignore)
             let stored: StoredArtifact
             do {
                 stored = try await Self.offload {
                     try storage.store(
-                        directory: directory, kind: Self.storageKind, namespace: namespace, name: name,
-                        revision: commit.revision, revisionHash: commit.hash, rules: rules)
+                        repository: directory, commit: commit.hash, kind: Self.storageKind, namespace: namespace,
+                        name: name, revision: commit.revision, revisionHash: commit.hash, rules: rules,
+                        recurseSubmodules: recurseSubmodules)
                 }
             } catch let error as GitSourceError {
                 throw .from(error, url: redacted)

@@ -24,7 +24,10 @@ extension GitRepositoryReconciler {
             if fetched.isNew || status.artifact?.url != fetched.artifact.url {
                 status.artifact = fetched.artifact
             }
-            if fetched.isNew { status.observedIgnore = object.spec.ignore }
+            if fetched.isNew {
+                status.observedIgnore = object.spec.ignore
+                status.observedRecurseSubmodules = object.spec.recurseSubmodules == true ? true : nil
+            }
             for type in [
                 ConditionType.reconciling, ConditionType.stalled, ConditionType.fetchFailed,
                 ConditionType.storageOperationFailed, ConditionType.artifactOutdated,
