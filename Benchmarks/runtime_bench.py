@@ -9,6 +9,7 @@ bytes held per object and where the resident memory is; this script adds the pro
 20 ms from /proc/PID/status).
 
 usage: runtime_bench.py PETREL_CONTROLLER PETREL_APISERVER [OBJECTS] [CACHE_OBJECTS]
+       (PHASES=latency,throughput,rss in the environment selects phases)
 """
 import os, re, subprocess, sys, tempfile, threading, time
 
@@ -54,7 +55,7 @@ def main():
     objects = sys.argv[3] if len(sys.argv) > 3 else "1000"
     cache_objects = sys.argv[4] if len(sys.argv) > 4 else "10000"
     with tempfile.TemporaryDirectory() as directory:
-        for phase in ["latency", "throughput", "rss"]:
+        for phase in os.environ.get("PHASES", "latency,throughput,rss").split(","):
             proc, url = start_apiserver(apiserver)
             try:
                 kubeconfig = os.path.join(directory, "kubeconfig")

@@ -31,6 +31,21 @@ public struct JSONObject: Sendable, Hashable, Sequence {
         }
     }
 
+    /// An object made of parallel arrays of keys and values (decoders that know their members' count build the
+    /// arrays with exact capacity); `nil` if the counts differ or a key repeats.
+    package init?(uniqueKeys keys: [String], values: [JSONValue]) {
+        guard keys.count == values.count else { return nil }
+        self.keys = keys
+        self.values = values
+        if keys.count > Self.indexThreshold {
+            index = Dictionary(zip(keys, keys.indices), uniquingKeysWith: { first, _ in first })
+            guard index.count == keys.count else { return nil }
+        } else {
+            index = [:]
+            for position in keys.indices.dropFirst() where keys[..<position].contains(keys[position]) { return nil }
+        }
+    }
+
     /// The number of members.
     public var count: Int { keys.count }
 

@@ -170,8 +170,10 @@ struct InformerTransformTests {
         #expect(CompactJSON.decode(bytes + [0]) == nil, "trailing bytes")
         #expect(CompactJSON.decode([0xFF]) == nil, "unknown tag")
         #expect(CompactJSON.decode([5, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01]) == nil, "huge length")
-        #expect(CompactJSON.decode([5, 2, 0xC3, 0x28]) == nil, "invalid UTF-8")
+        #expect(CompactJSON.decode([5, 2, 0xC3, 0x28]) == "\u{FFFD}(", "invalid UTF-8 is repaired, not trusted")
         #expect(CompactJSON.decode(Array(repeating: 6, count: 10_000) + [1, 0]) == nil, "nesting beyond the bound")
+        let a = UInt8(ascii: "a")
+        #expect(CompactJSON.decode([7, 2, 1, a, 0, 1, a, 1]) == nil, "an object with a repeated key")
     }
 
     @Test("the store hands back exactly what was stored and reports only changed objects on a relist")

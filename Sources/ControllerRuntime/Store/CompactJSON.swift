@@ -110,13 +110,18 @@ enum CompactJSON {
                 return .array(array)
             case .object:
                 guard let count = length(), count <= buffer.count - offset else { return nil }
-                var members: [(String, JSONValue)] = []
-                members.reserveCapacity(count)
+                // Arrays of exact capacity, handed over whole (`JSONObject(_:)` is generic and, across modules,
+                // unspecialized, which made decoding several times slower).
+                var keys: [String] = []
+                var values: [JSONValue] = []
+                keys.reserveCapacity(count)
+                values.reserveCapacity(count)
                 for _ in 0..<count {
                     guard let key = string(), let member = value(depth: depth + 1) else { return nil }
-                    members.append((key, member))
+                    keys.append(key)
+                    values.append(member)
                 }
-                return .object(JSONObject(members))
+                return JSONObject(uniqueKeys: keys, values: values).map { .object($0) }
             }
         }
 
@@ -145,7 +150,10 @@ enum CompactJSON {
             guard let count = length(), count <= buffer.count - offset else { return nil }
             let bytes = UnsafeBufferPointer(rebasing: buffer[offset..<(offset + count)])
             offset += count
-            return String(validating: bytes, as: UTF8.self)
+            // The store wrote valid UTF-8; `String(decoding:)` has a fast path for it (`String(validating:)` is
+            // generic and went through the runtime's metadata cache for every string). A corrupted byte would be
+            // repaired to U+FFFD, not trusted.
+            return String(decoding: bytes, as: UTF8.self)
         }
     }
 }

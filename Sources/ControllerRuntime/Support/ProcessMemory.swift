@@ -38,18 +38,46 @@ package enum ProcessMemory {
         statusField("VmRSS:") * 1_024
     }
 
-    /// A field of /proc/self/status in kB (e.g. `VmRSS:`, `RssAnon:`, `RssFile:`, `Threads:` as a count).
+    /// A field of /proc/self/status in kB (e.g. `VmRSS:`, `RssAnon:`, `RssFile:`; `Threads:` is a count); 0 where
+    /// unavailable.
     package static func statusField(_ name: String) -> Int {
-        #if canImport(Glibc)
-        guard let file = fopen("/proc/self/status", "r") else { return 0 }
-        defer { fclose(file) }
-        var line = [CChar](repeating: 0, count: 512)
-        while fgets(&line, Int32(line.count), file) != nil {
-            let text = String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            guard text.hasPrefix(name) else { continue }
-            return Int(text.dropFirst(name.count).split(separator: " ").first ?? "") ?? 0
+        for line in lines(of: "/proc/self/status") where line.hasPrefix(name) {
+            return Int(line.dropFirst(name.count).split(whereSeparator: { $0 == " " || $0 == "\t" }).first ?? "") ?? 0
         }
-        #endif
         return 0
+    }
+
+    /// Resident kB per mapping of /proc/self/smaps, by file name (`[heap]`, `[anonymous]`, `[stack]`, ...).
+    package static func residentByMapping() -> [String: Int] {
+        var result: [String: Int] = [:]
+        var current = "[anonymous]"
+        for line in lines(of: "/proc/self/smaps") {
+            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            guard let first = fields.first else { continue }
+            if first.hasSuffix(":") {
+                if first == "Rss:", fields.count > 1 { result[current, default: 0] += Int(fields[1]) ?? 0 }
+            } else if first.contains("-") {
+                let path = fields.count > 5 ? fields[5...].joined(separator: " ") : "[anonymous]"
+                current = path.split(separator: "/").last.map(String.init) ?? path
+            }
+        }
+        return result
+    }
+
+    /// The lines of a (proc) file, read with stdio: /proc files report a size of 0, so size-based reads miss them.
+    private static func lines(of path: String) -> [String] {
+        #if canImport(Glibc)
+        guard let file = fopen(path, "r") else { return [] }
+        defer { fclose(file) }
+        var result: [String] = []
+        var buffer = [CChar](repeating: 0, count: 4_096)
+        while fgets(&buffer, Int32(buffer.count), file) != nil {
+            let line = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            result.append(line.hasSuffix("\n") ? String(line.dropLast()) : line)
+        }
+        return result
+        #else
+        return []
+        #endif
     }
 }

@@ -39,7 +39,7 @@ struct RuntimeBenchmarkCommand: AsyncParsableCommand {
     static let configMaps = GroupVersionResource(group: "", version: "v1", resource: "configmaps")
 
     func run() async throws {
-        let startKiB = ProcessMemory.statusField("VmRSS:")
+        let start = Self.resident()
         var logger = Logger(label: "bench")
         logger.logLevel = .error
         var config = try KubeConfig.load(paths: [kubeconfig])
@@ -48,7 +48,7 @@ struct RuntimeBenchmarkCommand: AsyncParsableCommand {
         let client = try KubeClient(config: config, logger: logger)
         if phase == "rss" {
             guard let namespace else { throw ValidationError("--phase rss needs --namespace (from --phase seed)") }
-            try await rss(client: client, namespace: namespace, startKiB: startKiB, logger: logger)
+            try await rss(client: client, namespace: namespace, start: start, logger: logger)
             try await client.shutdown()
             return
         }
@@ -156,11 +156,12 @@ struct RuntimeBenchmarkCommand: AsyncParsableCommand {
         }
     }
 
-    private func rss(client: KubeClient, namespace: String, startKiB: Int, logger: Logger) async throws {
+    private func rss(client: KubeClient, namespace: String, start: String, logger: Logger) async throws {
         // One request first, so the client's connection pool and TLS-free HTTP stack count as "with a client".
         _ = try await client.list(Self.configMaps, namespace: namespace, options: Self.oneItem)
         ProcessMemory.trim()
         let clientKiB = ProcessMemory.statusField("VmRSS:")
+        let withClient = Self.resident()
         let informers = InformerFactory(client: client, logger: logger)
         let informer = informers.informer(for: Self.configMaps, namespace: namespace)
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -170,9 +171,9 @@ struct RuntimeBenchmarkCommand: AsyncParsableCommand {
             let syncedKiB = ProcessMemory.statusField("VmRSS:")
             let count = informer.store.count
             print(
-                "informer cache of \(count) ConfigMaps (1 KiB each): RSS \(Self.mebibytes(syncedKiB)) MiB after sync, "
-                    + "\(Self.mebibytes(startKiB)) MiB at start, \(Self.mebibytes(clientKiB)) MiB with a client; "
-                    + "\((syncedKiB - clientKiB) * 1_024 / max(count, 1)) bytes per object")
+                "informer cache of \(count) ConfigMaps (1 KiB each): RSS after sync \(Self.resident()); "
+                    + "at start \(start); with a client \(withClient); "
+                    + "\((syncedKiB - clientKiB) * 1_024 / max(count, 1)) bytes per cached object")
             print(Self.residentBreakdown())
             group.cancelAll()
         }
@@ -184,6 +185,12 @@ struct RuntimeBenchmarkCommand: AsyncParsableCommand {
         return options
     }
 
+    /// `RSS MiB (anonymous + file-backed)` now.
+    private static func resident() -> String {
+        "\(mebibytes(ProcessMemory.statusField("VmRSS:"))) MiB (anon \(mebibytes(ProcessMemory.statusField("RssAnon:"))) "
+            + "+ file \(mebibytes(ProcessMemory.statusField("RssFile:"))))"
+    }
+
     private static func mebibytes(_ kiB: Int) -> String { String(format: "%.1f", Double(kiB) / 1_024) }
 
     /// Where the resident memory is: anonymous (heap, stacks) versus file-backed, the largest mapped files, threads.
@@ -191,19 +198,7 @@ struct RuntimeBenchmarkCommand: AsyncParsableCommand {
         let anonymous = ProcessMemory.statusField("RssAnon:")
         let files = ProcessMemory.statusField("RssFile:")
         let threads = ProcessMemory.statusField("Threads:")
-        var byFile: [String: Int] = [:]
-        if let smaps = try? String(contentsOfFile: "/proc/self/smaps", encoding: .utf8) {
-            var current = ""
-            for line in smaps.split(separator: "\n") {
-                if let first = line.first, first.isHexDigit, line.contains("-") {
-                    let fields = line.split(separator: " ", omittingEmptySubsequences: true)
-                    current = fields.count > 5 ? String(fields[5...].joined(separator: " ")) : "[anonymous]"
-                    if let slash = current.lastIndex(of: "/") { current = String(current[current.index(after: slash)...]) }
-                } else if line.hasPrefix("Rss:") {
-                    byFile[current, default: 0] += Int(line.split(separator: " ", omittingEmptySubsequences: true)[1]) ?? 0
-                }
-            }
-        }
+        let byFile = ProcessMemory.residentByMapping()
         let top = byFile.sorted { $0.value > $1.value }.prefix(8).map { "\($0.key) \(mebibytes($0.value))" }
         return "  resident: anonymous \(mebibytes(anonymous)) MiB, file-backed \(mebibytes(files)) MiB, "
             + "\(threads) threads; largest mappings (MiB): \(top.joined(separator: ", "))"
