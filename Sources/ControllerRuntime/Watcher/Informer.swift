@@ -2,6 +2,10 @@ import KubeCore
 import Logging
 import Synchronization
 
+/// A function applied to every object an informer lists or watches, before its store and handlers see it (e.g.
+/// to drop fields no controller reads, so the cache holds less).
+package typealias ObjectTransform = @Sendable (JSONValue) -> JSONValue
+
 /// Lists and watches one resource into a ``Store`` and tells its handlers what changed.
 ///
 /// ## Guarantees
@@ -10,6 +14,10 @@ import Synchronization
 ///   it relists and swaps the store whole, reporting objects missing from the relist as deleted.
 /// - Failures back off exponentially (800 ms doubling to 30 s) with up to 20 % jitter.
 /// - ``run()`` returns when the calling task is cancelled.
+/// - Every listed or watched object passes through the informer's ``ObjectTransform`` before the store and the
+///   handlers see it; by default ``Informer/stripManagedFields`` drops `metadata.managedFields`, which no
+///   controller reads from a cache (the apply engine GETs live objects) and which is often the bulk of an object.
+/// - After each full list, memory the list's decoding freed is handed back to the system (``ProcessMemory/trim()``).
 ///
 /// ## Caveats
 /// Handlers are awaited one change at a time, in order: keep them short (map to keys, add to a queue).
@@ -20,15 +28,31 @@ package final class Informer: Sendable {
     private let logger: Logger
     private let handlers = Mutex<[@Sendable (StoreChange) async -> Void]>([])
     private let relistCount = Mutex(0)
+    private let transform: ObjectTransform?
+
+    /// Removes `metadata.managedFields`, the default transform (controller-runtime's `TransformStripManagedFields`).
+    /// An update written from a cached object leaves the server's managedFields as they are.
+    package static let stripManagedFields: ObjectTransform = { object in
+        guard object[path: ["metadata", "managedFields"]] != nil else { return object }
+        var stripped = object
+        stripped.set(path: ["metadata", "managedFields"], to: nil)
+        return stripped
+    }
 
     /// Creates an informer.
     /// - Parameters:
     ///   - source: where to list and watch.
     ///   - indexes: named index functions for the store.
+    ///   - transform: applied to every listed and watched object before the store and the handlers see it; `nil`
+    ///     keeps objects as the server sent them.
     ///   - logger: for failures and relists.
-    package init(source: any ListWatchSource, indexes: [String: IndexFunction] = [:], logger: Logger) {
+    package init(
+        source: any ListWatchSource, indexes: [String: IndexFunction] = [:],
+        transform: ObjectTransform? = Informer.stripManagedFields, logger: Logger
+    ) {
         self.source = source
         self.store = Store(indexes: indexes)
+        self.transform = transform
         self.logger = logger
     }
 
@@ -53,10 +77,23 @@ package final class Informer: Sendable {
                 try? await Task.sleep(for: delay * jitter)
             case .list(let token):
                 do {
-                    let page = try await source.list(continueToken: token)
-                    let events = machine.listed(
-                        items: page.items, continueToken: page.continueToken, resourceVersion: page.resourceVersion)
-                    await deliver(events)
+                    var page = try await source.list(continueToken: token)
+                    var items = page.items
+                    page.items = []
+                    if let transform {
+                        for index in items.indices {
+                            let item = items[index]
+                            items[index] = .null
+                            items[index] = transform(item)
+                        }
+                    }
+                    var events = machine.listed(
+                        items: items, continueToken: page.continueToken, resourceVersion: page.resourceVersion)
+                    items = []
+                    let complete = events.last == .initDone
+                    await deliver(&events)
+                    // The list's bodies and trees are freed; give their pages back rather than keep them resident.
+                    if complete { ProcessMemory.trim() }
                 } catch {
                     record(error, in: &machine, during: "list")
                 }
@@ -64,7 +101,10 @@ package final class Informer: Sendable {
                 do {
                     let stream = try await source.watch(resourceVersion: resourceVersion)
                     for try await event in stream {
-                        await deliver(machine.received(type: event.type.rawValue, object: event.object))
+                        var object = event.object
+                        if let transform, Self.carriesObject(event.type.rawValue) { object = transform(object) }
+                        var events = machine.received(type: event.type.rawValue, object: object)
+                        await deliver(&events)
                         if case .watching = machine.state { continue }
                         break
                     }
@@ -90,14 +130,25 @@ package final class Informer: Sendable {
         }
     }
 
-    private func deliver(_ events: [WatcherEvent]) async {
+    private static func carriesObject(_ type: String) -> Bool {
+        type == "ADDED" || type == "MODIFIED" || type == "DELETED"
+    }
+
+    /// Applies the events to the store and tells the handlers, dropping each event's objects as soon as they are
+    /// stored and decoding one change at a time (a first list's changes are never all decoded at once).
+    private func deliver(_ events: inout [WatcherEvent]) async {
         let current = handlers.withLock { $0 }
-        for event in events {
-            let changes = store.apply(event)
+        for index in events.indices {
+            let event = events[index]
+            events[index] = .initStarted  // a placeholder without objects: the array no longer holds this page
+            let changes = store.applyDeferred(event)
+            guard !current.isEmpty else { continue }
             for change in changes {
-                for handler in current { await handler(change) }
+                let decoded = change.change()
+                for handler in current { await handler(decoded) }
             }
         }
+        events = []
     }
 
     /// Waits until the store holds its first full list, or the task is cancelled.

@@ -22,6 +22,7 @@ package final class InformerFactory: Sendable {
 
     private let client: KubeClient
     private let defaultLabelSelector: String?
+    private let transform: ObjectTransform?
     private let logger: Logger
     private let informers = Mutex<[Key: Informer]>([:])
 
@@ -29,10 +30,16 @@ package final class InformerFactory: Sendable {
     /// - Parameters:
     ///   - client: the client every informer lists and watches with.
     ///   - labelSelector: applied to every informer that does not name its own (`--watch-label-selector`).
+    ///   - transform: applied by every informer to the objects it lists and watches; by default
+    ///     `metadata.managedFields` are dropped (see ``Informer/stripManagedFields``).
     ///   - logger: passed to the informers.
-    package init(client: KubeClient, labelSelector: String? = nil, logger: Logger) {
+    package init(
+        client: KubeClient, labelSelector: String? = nil,
+        transform: ObjectTransform? = Informer.stripManagedFields, logger: Logger
+    ) {
         self.client = client
         self.defaultLabelSelector = labelSelector
+        self.transform = transform
         self.logger = logger
     }
 
@@ -54,7 +61,7 @@ package final class InformerFactory: Sendable {
             let created = Informer(
                 source: KubeListWatchSource(
                     client: client, resource: resource, namespace: namespace, labelSelector: key.labelSelector),
-                logger: informerLogger)
+                transform: transform, logger: informerLogger)
             informers[key] = created
             return created
         }

@@ -22,7 +22,12 @@ package struct ControllerCommand: AsyncParsableCommand {
     /// swift-argument-parser's own `main()` picks its synchronous variant when called from another module's
     /// top-level code, which refuses async commands, so the dispatch is spelled out here.
     /// A first argument `bench-runtime` runs the hidden benchmark command instead (scripts/bench.sh).
+    /// glibc malloc arenas: two serve the event-loop and worker threads without each thread's arena holding its
+    /// own free memory (see ``ProcessMemory``); `MALLOC_ARENA_MAX` in the environment overrides it.
+    static let mallocArenas: Int32 = 2
+
     package static func runMain(arguments: [String] = Array(CommandLine.arguments.dropFirst())) async {
+        ProcessMemory.limitArenas(to: mallocArenas)
         if arguments.first == RuntimeBenchmarkCommand.configuration.commandName {
             do {
                 var command = try RuntimeBenchmarkCommand.parseAsRoot(Array(arguments.dropFirst()))

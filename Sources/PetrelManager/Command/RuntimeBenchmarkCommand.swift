@@ -12,7 +12,10 @@ import Synchronization
 /// Phases (`--phase`, one per process so that memory figures are not polluted by the others):
 /// - `latency`: event→reconcile latency (create request sent → reconcile started), p50 and p99 over `--objects`.
 /// - `throughput`: no-op reconciles per second at concurrency 1 and 4 (keys re-queued in rounds).
-/// - `rss`: resident memory of an informer cache of `--cache-objects` ConfigMaps of 1 KiB each.
+/// - `seed`: creates `--cache-objects` ConfigMaps of 1 KiB in a fresh namespace and prints `namespace <name>`.
+/// - `rss`: resident memory of an informer cache of the ConfigMaps of `--namespace` (seeded by another process, so
+///   that the creates' garbage does not count): at start, with a client, after the informer synced; the bytes
+///   held per object; and where the resident memory is (anonymous heap, each mapped file, threads).
 struct RuntimeBenchmarkCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench-runtime", abstract: "Measure the controller runtime (benchmarks only).",
@@ -27,18 +30,28 @@ struct RuntimeBenchmarkCommand: AsyncParsableCommand {
     @Option(name: .customLong("objects"), help: "Objects for the latency and throughput phases.")
     var objects = 1_000
 
-    @Option(name: .customLong("cache-objects"), help: "ConfigMaps for the rss phase.")
+    @Option(name: .customLong("cache-objects"), help: "ConfigMaps for the seed phase.")
     var cacheObjects = 10_000
+
+    @Option(name: .customLong("namespace"), help: "The seeded namespace (rss phase).")
+    var namespace: String?
 
     static let configMaps = GroupVersionResource(group: "", version: "v1", resource: "configmaps")
 
     func run() async throws {
+        let start = Self.resident()
         var logger = Logger(label: "bench")
         logger.logLevel = .error
         var config = try KubeConfig.load(paths: [kubeconfig])
         config.qps = 100_000
         config.burst = 100_000
         let client = try KubeClient(config: config, logger: logger)
+        if phase == "rss" {
+            guard let namespace else { throw ValidationError("--phase rss needs --namespace (from --phase seed)") }
+            try await rss(client: client, namespace: namespace, start: start, logger: logger)
+            try await client.shutdown()
+            return
+        }
         let namespace = "bench-\(phase)-\(String(UInt32.random(in: 0...UInt32.max), radix: 36))"
         _ = try await client.create(
             GroupVersionResource(group: "", version: "v1", resource: "namespaces"),
@@ -46,8 +59,10 @@ struct RuntimeBenchmarkCommand: AsyncParsableCommand {
         switch phase {
         case "latency": try await latency(client: client, namespace: namespace, logger: logger)
         case "throughput": try await throughput(client: client, namespace: namespace, logger: logger)
-        case "rss": try await rss(client: client, namespace: namespace, logger: logger)
-        default: throw ValidationError("--phase must be latency, throughput or rss")
+        case "seed":
+            try await createAll(cacheObjects, client: client, namespace: namespace, payloadBytes: 1_024)
+            print("namespace \(namespace)")
+        default: throw ValidationError("--phase must be latency, throughput, seed or rss")
         }
         try await client.shutdown()
     }
@@ -141,29 +156,52 @@ struct RuntimeBenchmarkCommand: AsyncParsableCommand {
         }
     }
 
-    private func rss(client: KubeClient, namespace: String, logger: Logger) async throws {
-        try await createAll(cacheObjects, client: client, namespace: namespace, payloadBytes: 1_024)
-        let before = Self.residentKiB()
+    private func rss(client: KubeClient, namespace: String, start: String, logger: Logger) async throws {
+        // One request first, so the client's connection pool and TLS-free HTTP stack count as "with a client".
+        _ = try await client.list(Self.configMaps, namespace: namespace, options: Self.oneItem)
+        ProcessMemory.trim()
+        let clientKiB = ProcessMemory.statusField("VmRSS:")
+        let withClient = Self.resident()
         let informers = InformerFactory(client: client, logger: logger)
         let informer = informers.informer(for: Self.configMaps, namespace: namespace)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await informers.run() }
             await informer.waitUntilReady()
             try await Task.sleep(for: .milliseconds(500))
-            let after = Self.residentKiB()
+            let syncedKiB = ProcessMemory.statusField("VmRSS:")
+            let count = informer.store.count
             print(
-                "informer cache of \(informer.store.count) ConfigMaps (1 KiB each): RSS +\((after - before) / 1_024) MiB "
-                    + "(\(before / 1_024) MiB before, \(after / 1_024) MiB after)")
+                "informer cache of \(count) ConfigMaps (1 KiB each): RSS after sync \(Self.resident()); "
+                    + "at start \(start); with a client \(withClient); "
+                    + "\((syncedKiB - clientKiB) * 1_024 / max(count, 1)) bytes per cached object")
+            print(Self.residentBreakdown())
             group.cancelAll()
         }
     }
 
-    static func residentKiB() -> Int {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
-        for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
-            return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
-        }
-        return 0
+    private static var oneItem: QueryOptions {
+        var options = QueryOptions()
+        options.limit = 1
+        return options
+    }
+
+    /// `RSS MiB (anonymous + file-backed)` now.
+    private static func resident() -> String {
+        "\(mebibytes(ProcessMemory.statusField("VmRSS:"))) MiB (anon \(mebibytes(ProcessMemory.statusField("RssAnon:"))) "
+            + "+ file \(mebibytes(ProcessMemory.statusField("RssFile:"))))"
+    }
+
+    private static func mebibytes(_ kiB: Int) -> String { String(format: "%.1f", Double(kiB) / 1_024) }
+
+    /// Where the resident memory is: anonymous (heap, stacks) versus file-backed, the largest mapped files, threads.
+    static func residentBreakdown() -> String {
+        let anonymous = ProcessMemory.statusField("RssAnon:")
+        let files = ProcessMemory.statusField("RssFile:")
+        let threads = ProcessMemory.statusField("Threads:")
+        let byFile = ProcessMemory.residentByMapping()
+        let top = byFile.sorted { $0.value > $1.value }.prefix(8).map { "\($0.key) \(mebibytes($0.value))" }
+        return "  resident: anonymous \(mebibytes(anonymous)) MiB, file-backed \(mebibytes(files)) MiB, "
+            + "\(threads) threads; largest mappings (MiB): \(top.joined(separator: ", "))"
     }
 
     static func milliseconds(_ duration: Duration) -> Double {
