@@ -172,7 +172,10 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "LocalAPIServerTests",
-            dependencies: ["LocalAPIServer", "KubeCore", "KubeClient", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "LocalAPIServer", "KubeCore", "KubeClient", "petrel-apiserver",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "KubeClientTests", dependencies: ["KubeClient", "KubeCore"], exclude: ["Resources"],
