@@ -3,6 +3,10 @@ import KubeCore
 import LocalAPIServer
 import Testing
 
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
 /// The built `petrel-apiserver` next to the test bundle, or in `.build/debug`.
 let apiserverBinary: String? = {
     var candidates: [String] = []
@@ -100,5 +104,26 @@ struct TLSExecutableTests {
         #expect(created.status == 0, "\(created.stderr)")
         let read = try await placeholder.kubectl(["get", "configmap", "from-exe", "-o", "jsonpath={.data.k}"])
         #expect(read.stdout == "v", "\(read.stderr)")
+    }
+}
+
+@Suite("Without --tls nothing changes")
+struct PlainHTTPAuthenticationTests {
+    @Test("A plain HTTP server ignores Authorization headers and serves everyone as the administrator")
+    func plainIgnoresCredentials() async throws {
+        try await TestCluster.with { cluster in
+            #expect(cluster.url.scheme == "http")
+            for header in [nil, "Bearer whatever", "Basic Zm9vOmJhcg=="] {
+                var request = URLRequest(url: cluster.url.appendingPathComponent("api/v1/namespaces"))
+                if let header { request.setValue(header, forHTTPHeaderField: "Authorization") }
+                let (_, response) = try await URLSession.shared.data(for: request)
+                #expect((response as? HTTPURLResponse)?.statusCode == 200, "\(header ?? "no header")")
+            }
+            let (code, review) = try await cluster.http(
+                "POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews",
+                json: ["apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"])
+            #expect(code == 201)
+            #expect(review[path: ["status", "userInfo", "username"]] == "system:admin")
+        }
     }
 }

@@ -57,10 +57,12 @@ struct TLSKubectlTests {
         try await SecureCluster.with { secure in
             let cluster = secure.cluster
             let wrong = try secure.kubeconfig(named: "wrong", token: "not-the-token")
-            let denied = try await cluster.kubectl(["--kubeconfig", wrong, "get", "configmaps"])
-            #expect(denied.status != 0)
-            // kubectl 1.32 words a 401 during discovery as client-go does against kube-apiserver.
-            #expect(denied.stderr.contains("error: You must be logged in to the server"), "\(denied.stderr)")
+            for kubectl in ["/usr/bin/kubectl"] + (venvKubectlPath.map { [$0] } ?? []) {
+                let denied = try await cluster.run(kubectl, ["--kubeconfig", wrong, "get", "configmaps"])
+                #expect(denied.status != 0)
+                // A 401 during discovery is worded as client-go words it against kube-apiserver.
+                #expect(denied.stderr.contains("error: You must be logged in to the server"), "\(kubectl): \(denied.stderr)")
+            }
 
             let raw = try await cluster.kubectl(["--kubeconfig", wrong, "get", "--raw", "/api/v1/namespaces"])
             #expect(raw.status != 0)
