@@ -70,7 +70,9 @@ extension APIHandler {
         if !type.shortNames.isEmpty { object["shortNames"] = .array(type.shortNames.map { .string($0) }) }
         if !type.categories.isEmpty { object["categories"] = .array(type.categories.map { .string($0) }) }
         if type.hasStatus {
-            object["subresources"] = [["subresource": "status", "responseKind": kind, "verbs": ["get", "patch", "update"]]]
+            object["subresources"] = [
+                ["subresource": "status", "responseKind": kind, "verbs": ["get", "patch", "update"]]
+            ]
         }
         return .object(object)
     }

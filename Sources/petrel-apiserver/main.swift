@@ -94,7 +94,8 @@ struct PetrelAPIServer: AsyncParsableCommand {
         var generatedToken: (String, LocalAPIServer.TokenUser)?
         if let tlsCertFile, let tlsPrivateKeyFile {
             let chain = try Self.read(tlsCertFile)
-            settings = LocalAPIServer.TLSSettings(certificateChainPEM: chain, privateKeyPEM: try Self.read(tlsPrivateKeyFile))
+            settings = LocalAPIServer.TLSSettings(
+                certificateChainPEM: chain, privateKeyPEM: try Self.read(tlsPrivateKeyFile))
             // Clients trust the top of the given chain (the CA, or the certificate itself when self-signed).
             credentials.certificateAuthorityPEM = Self.lastCertificate(in: chain)
             if tokenAuthFile == nil {

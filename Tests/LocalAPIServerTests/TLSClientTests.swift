@@ -42,16 +42,20 @@ struct TLSClientTests {
             let wrong = try secure.kubeconfig(named: "wrong", token: "wrong-token")
             let output = try await secure.cluster.run(python, [script, secure.cluster.kubeconfig, wrong])
             #expect(output.status == 0, "\(output.stderr)")
-            #expect(output.stdout.contains("NAMESPACES default,kube-node-lease,kube-public,kube-system"), "\(output.stdout)")
+            #expect(
+                output.stdout.contains("NAMESPACES default,kube-node-lease,kube-public,kube-system"), "\(output.stdout)"
+            )
             #expect(output.stdout.contains("WATCH MODIFIED:2"), "\(output.stdout)\(output.stderr)")
             #expect(output.stdout.contains("WRONG 401 Unauthorized"), "\(output.stdout)\(output.stderr)")
         }
     }
 
     static let configMaps = GroupVersionResource(group: "", version: "v1", resource: "configmaps")
-    static let reviews = GroupVersionResource(group: "authentication.k8s.io", version: "v1", resource: "selfsubjectreviews")
+    static let reviews = GroupVersionResource(
+        group: "authentication.k8s.io", version: "v1", resource: "selfsubjectreviews")
 
-    static func config(_ secure: SecureCluster, ca: Bool = true, authentication: KubeConfig.Authentication) -> KubeConfig
+    static func config(_ secure: SecureCluster, ca: Bool = true, authentication: KubeConfig.Authentication)
+        -> KubeConfig
     {
         KubeConfig(
             server: secure.url.absoluteString, tls: KubeConfig.TLS(caPEM: ca ? Array(secure.caPEM.utf8) : nil),
@@ -86,7 +90,8 @@ struct TLSClientTests {
                 #expect(event?.type == .modified)
                 #expect(event?.object[path: ["data", "k"]] == "2")
 
-                let review = try await client.create(Self.reviews, ["apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"])
+                let review = try await client.create(
+                    Self.reviews, ["apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"])
                 #expect(review[path: ["status", "userInfo", "username"]]?.stringValue == "petrel-admin")
             }
         }
@@ -115,7 +120,8 @@ struct TLSClientTests {
             config.tls.clientCertificatePEM = Array(pair.certificatePEM.utf8)
             config.tls.clientKeyPEM = Array(pair.privateKeyPEM.utf8)
             try await KubeClient.withClient(config: config, logger: Logger(label: "test")) { client in
-                let review = try await client.create(Self.reviews, ["apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"])
+                let review = try await client.create(
+                    Self.reviews, ["apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"])
                 #expect(review[path: ["status", "userInfo", "username"]]?.stringValue == "bob")
                 #expect(review[path: ["status", "userInfo", "groups"]] == ["ops", "system:authenticated"])
             }
@@ -126,8 +132,9 @@ struct TLSClientTests {
     func anonymous() async throws {
         // (kubectl cannot be used here: with no credentials in its kubeconfig it prompts for a user name.)
         try await SecureCluster.with { secure in
-            try await KubeClient.withClient(config: Self.config(secure, authentication: .none), logger: Logger(label: "test"))
-            { client in
+            try await KubeClient.withClient(
+                config: Self.config(secure, authentication: .none), logger: Logger(label: "test")
+            ) { client in
                 let version = try await client.rawGet("/version")
                 #expect(version["gitVersion"]?.stringValue?.hasPrefix("v1.") == true)
                 for path in ["/healthz", "/readyz", "/livez"] {
@@ -144,6 +151,28 @@ struct TLSClientTests {
                 } catch let error as KubeClientError {
                     #expect(error.reason == "Unauthorized", "\(error)")
                     #expect(error.status?.message == "Unauthorized")
+                }
+            }
+        }
+    }
+
+    @Test("KubeClient verifies the certificate against tls-server-name when the URL's host is not in it")
+    func kubeClientServerName() async throws {
+        try await SecureCluster.with(hosts: ["apiserver.petrel.test"]) { secure in
+            var named = Self.config(secure, authentication: .bearerToken(secure.generated.token))
+            named.tls.serverName = "apiserver.petrel.test"
+            try await KubeClient.withClient(config: named, logger: Logger(label: "test")) { client in
+                let list = try await client.list(Self.configMaps, namespace: "default")
+                #expect(list.items.isEmpty)
+            }
+            // Without the server name, 127.0.0.1 is not in the certificate: the handshake fails.
+            let unnamed = Self.config(secure, authentication: .bearerToken(secure.generated.token))
+            try await KubeClient.withClient(config: unnamed, logger: Logger(label: "test")) { client in
+                do {
+                    _ = try await client.list(Self.configMaps, namespace: "default")
+                    Issue.record("a certificate without 127.0.0.1 was accepted for https://127.0.0.1")
+                } catch let error as KubeClientError {
+                    #expect(error.reason == "TransportError", "\(error)")
                 }
             }
         }

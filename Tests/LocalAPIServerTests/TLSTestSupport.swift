@@ -13,10 +13,12 @@ struct SecureCluster: Sendable {
     var caPEM: String { generated.authority.certificatePEM }
 
     /// Starts the server on 127.0.0.1:0 with `extraTokens` besides the generated administrator token.
+    /// The serving certificate names `hosts`.
     static func with<T: Sendable>(
-        extraTokens: [String: LocalAPIServer.TokenUser] = [:], _ body: @Sendable (SecureCluster) async throws -> T
+        extraTokens: [String: LocalAPIServer.TokenUser] = [:], hosts: [String] = ["127.0.0.1", "::1", "localhost"],
+        _ body: @Sendable (SecureCluster) async throws -> T
     ) async throws -> T {
-        let generated = try LocalAPIServer.GeneratedTLS()
+        let generated = try LocalAPIServer.GeneratedTLS(hosts: hosts)
         var tokens = extraTokens
         tokens[generated.token] = generated.user
         let configuration = LocalAPIServer.Configuration(

@@ -83,7 +83,8 @@ public struct CertificateAuthority: Sendable {
             var attributes: [RelativeDistinguishedName] = organizations.map {
                 RelativeDistinguishedName(.init(type: .RDNAttributeType.organizationName, utf8String: $0))
             }
-            attributes.append(RelativeDistinguishedName(.init(type: .RDNAttributeType.commonName, utf8String: commonName)))
+            attributes.append(
+                RelativeDistinguishedName(.init(type: .RDNAttributeType.commonName, utf8String: commonName)))
             let subject = DistinguishedName(attributes)
             let authorityKeyID = try certificate.extensions.subjectKeyIdentifier?.keyIdentifier
             let (notBefore, notAfter) = Self.validity()
@@ -100,7 +101,8 @@ public struct CertificateAuthority: Sendable {
                     if !names.isEmpty { SubjectAlternativeNames(names) }
                 },
                 issuerPrivateKey: Certificate.PrivateKey(key))
-            return KeyPair(certificatePEM: try leaf.serializeAsPEM().pemString, privateKeyPEM: leafKey.pemRepresentation)
+            return KeyPair(
+                certificatePEM: try leaf.serializeAsPEM().pemString, privateKeyPEM: leafKey.pemRepresentation)
         } catch {
             throw LocalAPIServerError.tlsSetupFailed("cannot issue a certificate for \(commonName): \(error)")
         }
