@@ -178,7 +178,7 @@ struct TLSClientTests {
         }
     }
 
-    @Test("KubeClient gets Unauthorized for a wrong token and a TLS failure without the CA")
+    @Test("KubeClient gets Unauthorized for a wrong token, a TLS failure without the CA, and in with insecure-skip-tls-verify")
     func kubeClientRefusals() async throws {
         try await SecureCluster.with { secure in
             let wrong = Self.config(secure, authentication: .bearerToken("wrong"))
@@ -198,6 +198,12 @@ struct TLSClientTests {
                 } catch let error as KubeClientError {
                     #expect(error.reason == "TransportError", "\(error)")
                 }
+            }
+            var insecure = untrusted
+            insecure.tls.insecureSkipVerify = true
+            try await KubeClient.withClient(config: insecure, logger: Logger(label: "test")) { client in
+                let list = try await client.list(Self.configMaps, namespace: "default")
+                #expect(list.items.isEmpty)
             }
         }
     }
