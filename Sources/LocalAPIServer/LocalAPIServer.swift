@@ -113,7 +113,7 @@ public struct LocalAPIServer: Sendable {
                             message: "the request body is too large: limit is \(maxBody) bytes")),
                     handler: handler)
             }
-            let apiRequest = APIRequest(
+            var apiRequest = APIRequest(
                 method: request.method.rawValue, path: request.uri.path,
                 query: APIRequest.parseQuery(request.uri.query),
                 accept: request.headers[.accept] ?? "", contentType: request.headers[.contentType] ?? "",
@@ -122,11 +122,10 @@ public struct LocalAPIServer: Sendable {
                     authorization: request.headers[.authorization],
                     impersonateUser: request.headers[.impersonateUser],
                     impersonateGroups: request.headers[values: .impersonateGroup]))
-            var authenticated = apiRequest
             if readsClientCertificates {
-                authenticated.clientCertificate = await Self.clientCertificate(of: context.channel)
+                apiRequest.clientCertificate = await Self.clientCertificate(of: context.channel)
             }
-            return Self.response(handler.handle(authenticated), handler: handler)
+            return Self.response(handler.handle(apiRequest), handler: handler)
         }
         let server: HTTPServerBuilder
         if let tls {
