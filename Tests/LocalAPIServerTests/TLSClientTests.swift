@@ -29,10 +29,14 @@ struct TLSClientTests {
             print("WRONG accepted")
         except ApiException as error:
             print("WRONG %d %s" % (error.status, error.reason))
+        cert_client = config.new_client_from_config(sys.argv[3])
+        review = client.AuthenticationV1Api(cert_client).create_self_subject_review(
+            {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"})
+        print("CERT " + review.status.user_info.username + " " + ",".join(review.status.user_info.groups))
         """#
 
     @Test(
-        "The Python client lists, creates, patches and watches over HTTPS with the CA and token; a wrong token gets 401",
+        "The Python client lists, creates, patches and watches over HTTPS with CA and token, gets 401 for a wrong token, and authenticates with a client certificate",
         .enabled(if: venvPython != nil, "needs the Python venv (PETREL_VENV or .petrel/venv) with `kubernetes`"))
     func pythonOverTLS() async throws {
         let python = try #require(venvPython)
@@ -40,13 +44,16 @@ struct TLSClientTests {
             let script = secure.cluster.directory.appendingPathComponent("tls.py").path
             try Self.pythonScript.write(toFile: script, atomically: true, encoding: .utf8)
             let wrong = try secure.kubeconfig(named: "wrong", token: "wrong-token")
-            let output = try await secure.cluster.run(python, [script, secure.cluster.kubeconfig, wrong])
+            let pair = try secure.generated.authority.issueClientCertificate(user: "carol", groups: ["qa"])
+            let cert = try secure.kubeconfig(named: "carol", clientCertificate: pair)
+            let output = try await secure.cluster.run(python, [script, secure.cluster.kubeconfig, wrong, cert])
             #expect(output.status == 0, "\(output.stderr)")
             #expect(
                 output.stdout.contains("NAMESPACES default,kube-node-lease,kube-public,kube-system"), "\(output.stdout)"
             )
             #expect(output.stdout.contains("WATCH MODIFIED:2"), "\(output.stdout)\(output.stderr)")
             #expect(output.stdout.contains("WRONG 401 Unauthorized"), "\(output.stdout)\(output.stderr)")
+            #expect(output.stdout.contains("CERT carol qa,system:authenticated"), "\(output.stdout)\(output.stderr)")
         }
     }
 
@@ -178,7 +185,9 @@ struct TLSClientTests {
         }
     }
 
-    @Test("KubeClient gets Unauthorized for a wrong token, a TLS failure without the CA, and in with insecure-skip-tls-verify")
+    @Test(
+        "KubeClient gets Unauthorized for a wrong token, a TLS failure without the CA, and in with insecure-skip-tls-verify"
+    )
     func kubeClientRefusals() async throws {
         try await SecureCluster.with { secure in
             let wrong = Self.config(secure, authentication: .bearerToken("wrong"))
