@@ -34,6 +34,10 @@ public final class KubeClient: Sendable {
     public let impersonation: ImpersonationConfig?
     /// False for views made by ``impersonating(_:)``: they share the connections and never close them.
     let ownsConnections: Bool
+    /// Where requests go: ``KubeConfig/server``, or with ``KubeConfig/TLS/serverName`` set, the same URL with that
+    /// name as host (the connection still goes to the server's address through AsyncHTTPClient's DNS override, so
+    /// SNI and certificate verification use the name, as `tls-server-name` does for kubectl).
+    let baseURL: String
 
     /// Creates a client; call ``shutdown()`` before releasing it.
     public init(config: KubeConfig, logger: Logger) throws(KubeClientError) {
@@ -46,6 +50,7 @@ public final class KubeClient: Sendable {
             timeout: HTTPClient.Configuration.Timeout(connect: .seconds(10), read: nil))
         configuration.redirectConfiguration = .disallow
         configuration.httpVersion = .http1Only
+        baseURL = Self.baseURL(config, dnsOverride: &configuration.dnsOverride)
         http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         credentials = CredentialProvider(authentication: config.authentication)
         limiter = RateLimiter(qps: config.qps, burst: config.burst)
@@ -61,6 +66,7 @@ public final class KubeClient: Sendable {
         credentials = parent.credentials
         limiter = parent.limiter
         discovery = parent.discovery
+        baseURL = parent.baseURL
         self.impersonation = impersonation
         ownsConnections = false
     }
@@ -84,6 +90,19 @@ public final class KubeClient: Sendable {
     public func shutdown() async throws {
         guard ownsConnections else { return }
         try await http.shutdown()
+    }
+
+    /// ``KubeConfig/server`` with its host replaced by ``KubeConfig/TLS/serverName`` (adding the DNS override to
+    /// the real host), or unchanged.
+    static func baseURL(_ config: KubeConfig, dnsOverride: inout [String: String]) -> String {
+        guard let serverName = config.tls.serverName, !serverName.isEmpty, !config.tls.insecureSkipVerify,
+            var components = URLComponents(string: config.server), components.scheme == "https",
+            let host = components.host, host != serverName
+        else { return config.server }
+        components.host = serverName
+        guard let url = components.string else { return config.server }
+        dnsOverride[serverName] = host
+        return url
     }
 
     static func tlsConfiguration(_ tls: KubeConfig.TLS) throws(KubeClientError) -> TLSConfiguration {
@@ -173,7 +192,7 @@ public final class KubeClient: Sendable {
     ) async throws(KubeClientError) -> HTTPClientRequest {
         do { try await limiter.acquire() } catch { throw .transport("request cancelled") }
         let query = options.queryString
-        var request = HTTPClientRequest(url: config.server + path + (query.isEmpty ? "" : "?\(query)"))
+        var request = HTTPClientRequest(url: baseURL + path + (query.isEmpty ? "" : "?\(query)"))
         request.method = method
         request.headers.add(name: "Accept", value: "application/json")
         request.headers.add(name: "User-Agent", value: "petrel/0.1")

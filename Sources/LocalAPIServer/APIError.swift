@@ -83,6 +83,9 @@ struct APIError: Error, Sendable {
     static func gone(_ message: String) -> APIError {
         APIError(code: 410, reason: "Expired", message: message)
     }
+
+    /// Missing or wrong credentials: kube-apiserver's bare `Unauthorized` Status.
+    static let unauthorized = APIError(code: 401, reason: "Unauthorized", message: "Unauthorized")
 }
 
 /// Errors from starting or configuring the local API server.
@@ -93,6 +96,10 @@ public enum LocalAPIServerError: Error, Sendable {
     case kubeconfigWriteFailed(path: String, underlying: String)
     /// The data directory's state file could not be read or parsed.
     case dataDirectoryUnreadable(path: String, underlying: String)
+    /// The TLS material could not be generated or loaded.
+    case tlsSetupFailed(String)
+    /// A line of the token file is not `token,user,uid[,"groups"]`.
+    case tokenFileInvalid(line: Int, message: String)
 
     /// A bounded CamelCase reason, usable as a metric label.
     public var reason: String {
@@ -100,6 +107,8 @@ public enum LocalAPIServerError: Error, Sendable {
         case .notListening: return "NotListening"
         case .kubeconfigWriteFailed: return "KubeconfigWriteFailed"
         case .dataDirectoryUnreadable: return "DataDirectoryUnreadable"
+        case .tlsSetupFailed: return "TLSSetupFailed"
+        case .tokenFileInvalid: return "TokenFileInvalid"
         }
     }
 
@@ -113,6 +122,11 @@ public enum LocalAPIServerError: Error, Sendable {
                 "failed to write kubeconfig to \(path): \(underlying); check that the directory exists and is writable"
         case .dataDirectoryUnreadable(let path, let underlying):
             return "failed to read the API server state from \(path): \(underlying); fix or remove the file"
+        case .tlsSetupFailed(let detail):
+            return "TLS set-up failed: \(detail); check the PEM files given with --tls-cert-file, "
+                + "--tls-private-key-file and --client-ca-file"
+        case .tokenFileInvalid(let line, let message):
+            return "token file line \(line): \(message); each line must be token,user,uid[,\"group1,group2\"]"
         }
     }
 }

@@ -6,12 +6,15 @@ struct APIHandler: Sendable {
     let store: ObjectStore
     let maxBodySize: Int
     let bookmarkInterval: Duration
+    /// Nil: no authentication, every request is the local administrator.
+    var authenticator: Authenticator? = nil
 
     func handle(_ request: APIRequest) -> APIResponse {
         do {
             let user = try authenticate(request)
             let effective = try authorize(request, as: user)
             if let review = try accessReview(request, as: effective) { return review }
+            if let review = selfSubjectReview(request, as: effective) { return review }
             return try route(request)
         } catch {
             return .error(error)
@@ -31,6 +34,9 @@ struct APIHandler: Sendable {
         case "healthz", "readyz", "livez":
             return .json(status: 200, body: Array("ok".utf8))
         case "api":
+            if parts.count == 1, let version = Self.aggregatedDiscoveryVersion(accept: request.accept) {
+                return aggregatedDiscovery(legacy: true, version: version)
+            }
             if parts.count == 1 {
                 return .object([
                     "kind": "APIVersions", "versions": ["v1"],
@@ -42,6 +48,9 @@ struct APIHandler: Sendable {
                 return try resource(request, group: "", version: "v1", rest: Array(parts[2...]))
             }
         case "apis":
+            if parts.count == 1, let version = Self.aggregatedDiscoveryVersion(accept: request.accept) {
+                return aggregatedDiscovery(legacy: false, version: version)
+            }
             if parts.count == 1 { return groupList() }
             if parts.count == 2 {
                 guard let group = groups().first(where: { $0["name"]?.stringValue == parts[1] }) else { break }

@@ -12,6 +12,8 @@ struct APIRequest: Sendable {
     var body: [UInt8]
     /// Credentials and impersonation headers; see `UserInfo`.
     var credentials = RequestCredentials()
+    /// The subject of the verified TLS client certificate, when the server checks client certificates.
+    var clientCertificate: CertificateIdentity? = nil
 
     /// Splits and percent-decodes a query string.
     static func parseQuery(_ query: String?) -> [String: String] {
@@ -35,6 +37,8 @@ struct APIRequest: Sendable {
 /// What the handler answers: a whole JSON body, or a stream of watch events.
 enum APIResponse: Sendable {
     case json(status: Int, body: [UInt8])
+    /// A JSON body with a content type other than `application/json` (aggregated discovery); varies by `Accept`.
+    case typed(status: Int, contentType: String, body: [UInt8])
     case watch(WatchStream)
 
     static func object(_ value: JSONValue, status: Int = 200) -> APIResponse {

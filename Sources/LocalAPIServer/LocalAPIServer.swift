@@ -1,7 +1,11 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import KubeCore
 import Logging
+import NIOCore
+import NIOSSL
 
 /// A local Kubernetes-compatible API server: discovery, an in-memory store with one global resourceVersion,
 /// CRDs, watches, status subresources, patches, server-side apply and Table output.
@@ -23,11 +27,20 @@ public struct LocalAPIServer: Sendable {
         /// Where to keep the objects across restarts (`state.jsonl`, written at most once a second and on
         /// shutdown). Default nil: memory only.
         public var dataDirectory: String?
+        /// Serve HTTPS with this certificate (and verify client certificates against its client CA). Default nil:
+        /// plain HTTP.
+        public var tls: TLSSettings?
+        /// Require credentials (bearer tokens, or client certificates when ``tls`` has a client CA). Default nil:
+        /// every request acts as the local administrator.
+        public var authentication: Authentication?
 
         public init(
             watchHistory: Int = 10_000, watchBufferSize: Int = 10_000, maxBodySize: Int = 3 * 1024 * 1024,
-            bookmarkInterval: Duration = .seconds(10), dataDirectory: String? = nil
+            bookmarkInterval: Duration = .seconds(10), dataDirectory: String? = nil, tls: TLSSettings? = nil,
+            authentication: Authentication? = nil
         ) {
+            self.tls = tls
+            self.authentication = authentication
             self.dataDirectory = dataDirectory
             self.watchHistory = watchHistory
             self.watchBufferSize = watchBufferSize
@@ -40,6 +53,7 @@ public struct LocalAPIServer: Sendable {
     let handler: APIHandler
     let logger: Logger
     let stateFile: String?
+    let tls: TLSSettings?
 
     /// Creates a server holding the `default`, `kube-system`, `kube-public` and `kube-node-lease` namespaces,
     /// or, with a data directory that has a saved state, the objects and resourceVersion saved there.
@@ -50,7 +64,9 @@ public struct LocalAPIServer: Sendable {
     {
         store = ObjectStore(historyLimit: configuration.watchHistory, watchBufferSize: configuration.watchBufferSize)
         handler = APIHandler(
-            store: store, maxBodySize: configuration.maxBodySize, bookmarkInterval: configuration.bookmarkInterval)
+            store: store, maxBodySize: configuration.maxBodySize, bookmarkInterval: configuration.bookmarkInterval,
+            authenticator: configuration.authentication.map(Authenticator.init))
+        tls = configuration.tls
         self.logger = logger
         stateFile = configuration.dataDirectory.map {
             URL(fileURLWithPath: $0).appendingPathComponent("state.jsonl").path
@@ -72,7 +88,9 @@ public struct LocalAPIServer: Sendable {
     /// - Parameters:
     ///   - host: the address to bind, e.g. `127.0.0.1`.
     ///   - port: the port; 0 picks a free one.
-    ///   - onListening: called once with the base URL (`http://host:port`) when the server accepts connections.
+    ///   - onListening: called once with the base URL (`http://host:port`, or `https://` with TLS) when the
+    ///     server accepts connections.
+    /// - Throws: ``LocalAPIServerError/tlsSetupFailed(_:)`` for unusable TLS settings, or the server's error.
     public func run(host: String, port: Int, onListening: @escaping @Sendable (URL) async -> Void = { _ in })
         async throws
     {
@@ -81,7 +99,8 @@ public struct LocalAPIServer: Sendable {
         let stateFile = self.stateFile
         let logger = self.logger
         let maxBody = handler.maxBodySize
-        let responder = CallbackResponder<BasicRequestContext> { request, _ in
+        let readsClientCertificates = tls?.clientCAPEM != nil && handler.authenticator != nil
+        let responder = CallbackResponder<ServerRequestContext> { request, context in
             var request = request
             let buffer: ByteBuffer
             do {
@@ -94,7 +113,7 @@ public struct LocalAPIServer: Sendable {
                             message: "the request body is too large: limit is \(maxBody) bytes")),
                     handler: handler)
             }
-            let apiRequest = APIRequest(
+            var apiRequest = APIRequest(
                 method: request.method.rawValue, path: request.uri.path,
                 query: APIRequest.parseQuery(request.uri.query),
                 accept: request.headers[.accept] ?? "", contentType: request.headers[.contentType] ?? "",
@@ -103,14 +122,30 @@ public struct LocalAPIServer: Sendable {
                     authorization: request.headers[.authorization],
                     impersonateUser: request.headers[.impersonateUser],
                     impersonateGroups: request.headers[values: .impersonateGroup]))
+            if readsClientCertificates {
+                apiRequest.clientCertificate = await Self.clientCertificate(of: context.channel)
+            }
             return Self.response(handler.handle(apiRequest), handler: handler)
         }
+        let server: HTTPServerBuilder
+        if let tls {
+            let configuration = try tls.serverConfiguration()
+            do {
+                server = try .tls(.http1(), tlsConfiguration: configuration)
+            } catch {
+                throw LocalAPIServerError.tlsSetupFailed("cannot create the TLS context: \(error)")
+            }
+        } else {
+            server = .http1()
+        }
+        let scheme = tls == nil ? "http" : "https"
         let app = Application(
             responder: responder,
+            server: server,
             configuration: .init(address: .hostname(host, port: port), serverName: nil),
             onServerRunning: { channel in
                 let bound = channel.localAddress?.port ?? port
-                if let url = URL(string: "http://\(host):\(bound)") { await onListening(url) }
+                if let url = URL(string: "\(scheme)://\(host):\(bound)") { await onListening(url) }
             },
             logger: logger)
         try await withTaskCancellationHandler {
@@ -194,6 +229,12 @@ public struct LocalAPIServer: Sendable {
             return Response(
                 status: HTTPResponse.Status(code: status), headers: headers,
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+        case .typed(let status, let contentType, let body):
+            headers[.contentType] = contentType
+            headers[.vary] = "Accept"
+            return Response(
+                status: HTTPResponse.Status(code: status), headers: headers,
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
         case .watch(let watch):
             headers[.transferEncoding] = "chunked"
             return Response(
@@ -203,6 +244,27 @@ public struct LocalAPIServer: Sendable {
                         watch, store: handler.store, bookmarkInterval: handler.bookmarkInterval, to: &writer)
                 })
         }
+    }
+}
+
+/// The request context: Hummingbird's core storage plus the connection, for reading the TLS client certificate.
+struct ServerRequestContext: RequestContext {
+    var coreContext: CoreRequestContextStorage
+    let channel: any Channel
+
+    init(source: ApplicationRequestContextSource) {
+        coreContext = CoreRequestContextStorage(source: source)
+        channel = source.channel
+    }
+}
+
+extension LocalAPIServer {
+    /// The subject of the client certificate verified on `channel`'s TLS handshake, if the client sent one.
+    static func clientCertificate(of channel: any Channel) async -> CertificateIdentity? {
+        guard let certificate = try? await channel.nioSSL_peerCertificate().get(),
+            let der = try? certificate.toDERBytes()
+        else { return nil }
+        return CertificateIdentity(derBytes: der)
     }
 }
 
