@@ -62,31 +62,77 @@ extension ApplyEngine {
         items.sorted { ApplyOrder.applyPrecedes($0.id, $1.id) }
     }
 
+    /// What is known of an object's live state before planning it.
+    enum LiveHint: Sendable {
+        /// Nothing: read it (`GET`) first.
+        case unknown
+        /// Found by the owner-label list: this is the live object.
+        case listed(JSONValue)
+        /// Absent from the owner-label list: it does not exist or is not labelled as ours. The dry-run result tells
+        /// which (a dry-run create has no `resourceVersion`), so an absent object costs no `GET`.
+        case notListed
+    }
+
     /// Plans `items` with at most ``concurrency`` in flight (Flux's `--concurrent-ssa`), results in input order.
+    ///
+    /// With owner labels in `options`, the live objects of each resource and namespace holding several items are
+    /// read with one labelled `LIST` instead of a `GET` each.
     func plans(_ items: [Desired], options: ApplyOptions) async -> [Result<Plan, PlanFailure>] {
+        let hints = await liveHints(items, options: options)
         // No local function capturing the group and a mutable cursor here: that shape crashed in release builds
         // (memory corruption seen as traps in Array.subscript.modify and URL parsing).
-        let planOne: @Sendable (Int, Desired) async -> (Int, Result<Plan, PlanFailure>) = { index, item in
-            do throws(PlanFailure) { return (index, .success(try await self.plan(item, options: options))) } catch {
+        let planOne: @Sendable (Int, Desired, LiveHint) async -> (Int, Result<Plan, PlanFailure>) = { index, item, hint in
+            do throws(PlanFailure) {
+                return (index, .success(try await self.plan(item, options: options, hint: hint)))
+            } catch {
                 return (index, .failure(error))
             }
         }
         return await withTaskGroup(of: (Int, Result<Plan, PlanFailure>).self) { group in
             var results = [Result<Plan, PlanFailure>?](repeating: nil, count: items.count)
-            var pending = Array(items.enumerated()).reversed().map { ($0.offset, $0.element) }
+            var pending = Array(zip(items, hints).enumerated()).reversed().map { ($0.offset, $0.element.0, $0.element.1) }
             for _ in 0..<min(concurrency, items.count) {
-                if let (index, item) = pending.popLast() { group.addTask { await planOne(index, item) } }
+                if let (index, item, hint) = pending.popLast() { group.addTask { await planOne(index, item, hint) } }
             }
             while let (index, result) = await group.next() {
                 results[index] = result
-                if let (nextIndex, item) = pending.popLast() { group.addTask { await planOne(nextIndex, item) } }
+                if let (nextIndex, item, hint) = pending.popLast() {
+                    group.addTask { await planOne(nextIndex, item, hint) }
+                }
             }
             return results.compactMap { $0 }
         }
     }
 
-    /// Locates the object through discovery, reads it, dry-runs it and decides what to do.
-    func plan(_ desired: Desired, options: ApplyOptions) async throws(PlanFailure) -> Plan {
+    /// The live objects of `items` found by one owner-label `LIST` per resource and namespace holding at least
+    /// two items; `.unknown` for the rest and whenever locating or listing fails (planning then reads and reports
+    /// as before).
+    func liveHints(_ items: [Desired], options: ApplyOptions) async -> [LiveHint] {
+        var hints = [LiveHint](repeating: .unknown, count: items.count)
+        guard !options.labels.isEmpty, items.count > 1 else { return hints }
+        struct Group: Hashable { var resource: GroupVersionResource; var namespace: String? }
+        var groups: [Group: [Int]] = [:]
+        for (index, item) in items.enumerated() {
+            guard let (resource, namespace) = try? await client.locate(item.object) else { continue }
+            groups[Group(resource: resource, namespace: namespace), default: []].append(index)
+        }
+        let selector = options.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+        for (group, indices) in groups where indices.count > 1 {
+            var query = QueryOptions()
+            query.labelSelector = selector
+            guard let listed = try? await client.listAll(group.resource, namespace: group.namespace, options: query)
+            else { continue }
+            var byName: [String: JSONValue] = [:]
+            for object in listed.items { if let name = object.kube.name { byName[name] = object } }
+            for index in indices {
+                hints[index] = byName[items[index].id.name].map { .listed($0) } ?? .notListed
+            }
+        }
+        return hints
+    }
+
+    /// Locates the object through discovery, reads it (unless `hint` says), dry-runs it and decides what to do.
+    func plan(_ desired: Desired, options: ApplyOptions, hint: LiveHint = .unknown) async throws(PlanFailure) -> Plan {
         var item = desired
         let located: (GroupVersionResource, String?)
         do {
@@ -104,24 +150,36 @@ extension ApplyEngine {
         item.id.namespace = namespace ?? ""
         item.object.kube.namespace = namespace
         let policy = ObjectPolicy(item.object)
-        var live: JSONValue?
-        do {
-            live = try await client.get(resource, namespace: namespace, name: item.id.name)
-        } catch where error.isNotFound {
-            live = nil
-        } catch {
-            throw PlanFailure(
-                failure: ApplyFailure(id: item.id, message: "\(item.id) failed to read the live object: \(error.message)"),
-                phase: .read, cause: error)
+        var earlyDryRun: Result<JSONValue, KubeClientError>?
+        let live: JSONValue?
+        switch hint {
+        case .listed(let object):
+            live = object
+        case .notListed where !policy.excluded:
+            let result = await dryRunApply(item, resource: resource, namespace: namespace)
+            if case .success(let dryRun) = result, (dryRun.kube.resourceVersion ?? "").isEmpty {
+                // A dry-run create: the object does not exist.
+                return Plan(item: item, resource: resource, namespace: namespace, step: .create)
+            }
+            earlyDryRun = result
+            live = try await read(item, resource: resource, namespace: namespace)
+        case .notListed, .unknown:
+            live = try await read(item, resource: resource, namespace: namespace)
         }
         if policy.excluded || live.map({ ObjectPolicy($0).excluded }) == true || (policy.ifNotPresent && live != nil) {
             return Plan(item: item, resource: resource, namespace: namespace, step: .skip)
         }
+        let dryRunResult: Result<JSONValue, KubeClientError>
+        if let earlyDryRun {
+            dryRunResult = earlyDryRun
+        } else {
+            dryRunResult = await dryRunApply(item, resource: resource, namespace: namespace)
+        }
         let dryRun: JSONValue
-        do {
-            dryRun = try await client.apply(
-                resource, namespace: namespace, item.object, fieldManager: fieldManager, force: true, dryRun: true)
-        } catch {
+        switch dryRunResult {
+        case .success(let result):
+            dryRun = result
+        case .failure(let error):
             if live != nil, options.force || policy.force, Self.isImmutableFieldError(error) {
                 return Plan(item: item, resource: resource, namespace: namespace, step: .recreate)
             }
@@ -135,6 +193,77 @@ extension ApplyEngine {
         }
         let drifted = !Self.comparable(dryRun).semanticallyEquals(Self.comparable(live))
         return Plan(item: item, resource: resource, namespace: namespace, step: drifted ? .configure : .unchanged)
+    }
+
+    /// The live object, or nil when it does not exist.
+    private func read(_ item: Desired, resource: GroupVersionResource, namespace: String?) async throws(PlanFailure) -> JSONValue? {
+        do {
+            return try await client.get(resource, namespace: namespace, name: item.id.name)
+        } catch where error.isNotFound {
+            return nil
+        } catch {
+            throw PlanFailure(
+                failure: ApplyFailure(id: item.id, message: "\(item.id) failed to read the live object: \(error.message)"),
+                phase: .read, cause: error)
+        }
+    }
+
+    /// A forced server-side dry-run apply of the item.
+    private func dryRunApply(
+        _ item: Desired, resource: GroupVersionResource, namespace: String?
+    ) async -> Result<JSONValue, KubeClientError> {
+        do {
+            return .success(
+                try await client.apply(
+                    resource, namespace: namespace, item.object, fieldManager: fieldManager, force: true, dryRun: true))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// Performs the plans' writes, results in plan order. Consecutive plans of one kind are written up to
+    /// ``concurrency`` at a time; kinds still go one after another in apply order (a ServiceAccount before the Pod
+    /// naming it, a LimitRange before what it limits).
+    func execute(_ plans: [Plan]) async -> [Result<ChangeSetEntry, ApplyFailure>] {
+        var results: [Result<ChangeSetEntry, ApplyFailure>] = []
+        results.reserveCapacity(plans.count)
+        var start = 0
+        while start < plans.count {
+            var end = start + 1
+            while end < plans.count, plans[end].item.id.kind == plans[start].item.id.kind,
+                plans[end].item.id.group == plans[start].item.id.group
+            {
+                end += 1
+            }
+            results += await executeConcurrently(Array(plans[start..<end]))
+            start = end
+        }
+        return results
+    }
+
+    /// Writes `plans` with at most ``concurrency`` in flight; results in input order.
+    private func executeConcurrently(_ plans: [Plan]) async -> [Result<ChangeSetEntry, ApplyFailure>] {
+        let executeOne: @Sendable (Int, Plan) async -> (Int, Result<ChangeSetEntry, ApplyFailure>) = { index, plan in
+            do throws(ApplyFailure) { return (index, .success(try await self.execute(plan))) } catch {
+                return (index, .failure(error))
+            }
+        }
+        // Nothing to write: no tasks.
+        if plans.allSatisfy({ $0.step == .skip || $0.step == .unchanged }) {
+            return plans.map { .success(ChangeSetEntry(id: $0.item.id, action: $0.step == .skip ? .skipped : .unchanged)) }
+        }
+        return await withTaskGroup(of: (Int, Result<ChangeSetEntry, ApplyFailure>).self) { group in
+            var results = [Result<ChangeSetEntry, ApplyFailure>?](repeating: nil, count: plans.count)
+            var pending = Array(plans.enumerated()).reversed().map { ($0.offset, $0.element) }
+            for _ in 0..<min(concurrency, plans.count) {
+                if let (index, plan) = pending.popLast() { group.addTask { await executeOne(index, plan) } }
+            }
+            while let (index, result) = await group.next() {
+                results[index] = result
+                if let (nextIndex, plan) = pending.popLast() { group.addTask { await executeOne(nextIndex, plan) } }
+            }
+            return results.compactMap { $0 }
+        }
     }
 
     /// Performs a plan's write, if any.

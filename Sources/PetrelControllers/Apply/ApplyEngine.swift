@@ -9,8 +9,11 @@ import Logging
 ///
 /// Drift detection: each object is read, then dry-run applied (`dryRun=All`, `force`); the dry-run result and the
 /// live object are compared without `status` and server-managed metadata (`managedFields`, `resourceVersion`,
-/// `generation`, `uid`, `creationTimestamp`). Equal → `unchanged` and no write; so an unchanged object costs one
-/// GET and one dry-run PATCH.
+/// `generation`, `uid`, `creationTimestamp`). Equal → `unchanged` and no write. With owner labels
+/// (``ApplyOptions/labels``), the objects of each resource and namespace are read with one labelled LIST instead
+/// of a GET each, and an object absent from it is known new from its dry-run (no `resourceVersion`): so an
+/// unchanged object costs one dry-run PATCH (plus its share of the LIST), a new one a dry-run and an apply.
+/// ``validateAndApply(_:options:)`` dry-runs each object once for both the validation and the apply.
 ///
 /// Drift correction (Flux's cleanup): unless the object says `kustomize.petrel.dev/ssa: Merge`, fields owned by
 /// `kubectl`/`kubectl-*`, `before-first-apply` or Petrel's own `Update` operations are first moved to Petrel's
@@ -24,7 +27,7 @@ package final class ApplyEngine: Sendable {
     let establishTimeout: Duration
     /// How long a forced recreate waits for the old object to disappear.
     let deletionTimeout: Duration
-    /// How many objects are read and dry-run at once (Flux's `--concurrent-ssa`, 4); writes stay sequential.
+    /// How many objects are read, dry-run or written at once (Flux's `--concurrent-ssa`, 4).
     let concurrency = 4
 
     /// - Parameters:
@@ -50,20 +53,7 @@ package final class ApplyEngine: Sendable {
     /// dry-runs them in their own stage, after the CRD or Namespace exists, before writing any of that stage.
     /// All failures are reported together.
     package func validate(_ objects: [JSONValue], options: ApplyOptions) async throws(ApplyError) {
-        let desired = try prepare(objects, options: options)
-        let definedKinds = Set(desired.compactMap(Self.kindDefined(byCRD:)))
-        let namespaces = Set(desired.filter { $0.id.kind == "Namespace" && $0.id.group.isEmpty }.map(\.id.name))
-        var failures: [ApplyFailure] = []
-        let items = sortedForApply(desired)
-        for (item, result) in zip(items, await plans(items, options: options)) {
-            guard case .failure(let failure) = result else { continue }
-            if let note = deferredNote(failure, item, definedKinds: definedKinds, namespaces: namespaces) {
-                logger.info("validation of \(item.id) deferred to apply: \(note)")
-            } else {
-                failures.append(failure.failure)
-            }
-        }
-        if !failures.isEmpty { throw .validationFailed(failures) }
+        _ = try await validatedPlans(try prepare(objects, options: options), options: options)
     }
 
     /// Staged server-side apply: CRDs, Namespaces and cluster-scoped definitions first (waits for CRDs Established), then the rest.
@@ -72,26 +62,77 @@ package final class ApplyEngine: Sendable {
     /// ``ApplyError/validationFailed(_:)`` and earlier stages stay applied (as in Flux). The returned change set
     /// is in apply order and includes skipped objects.
     package func apply(_ objects: [JSONValue], options: ApplyOptions) async throws(ApplyError) -> [ChangeSetEntry] {
+        try await applyStaged(try prepare(objects, options: options), planned: [:], options: options)
+    }
+
+    /// ``validate(_:options:)`` then ``apply(_:options:)`` with one dry-run per object instead of two: the plans
+    /// of the validation are applied as they are, unless an earlier stage wrote a CustomResourceDefinition (then
+    /// the later stages are planned again, as their schema may have changed). Objects whose validation was
+    /// deferred (their CRD or Namespace comes with the set) are dry-run in their stage.
+    ///
+    /// As with the two calls, nothing is written when any object of the set fails its dry-run.
+    package func validateAndApply(_ objects: [JSONValue], options: ApplyOptions) async throws(ApplyError) -> [ChangeSetEntry] {
         let desired = try prepare(objects, options: options)
+        let planned = try await validatedPlans(desired, options: options)
+        return try await applyStaged(desired, planned: planned, options: options)
+    }
+
+    /// Dry-runs every object; returns the plans by id, throwing every non-deferrable failure together.
+    private func validatedPlans(_ desired: [Desired], options: ApplyOptions) async throws(ApplyError) -> [ResourceID: Plan] {
+        let definedKinds = Set(desired.compactMap(Self.kindDefined(byCRD:)))
+        let namespaces = Set(desired.filter { $0.id.kind == "Namespace" && $0.id.group.isEmpty }.map(\.id.name))
+        var failures: [ApplyFailure] = []
+        var planned: [ResourceID: Plan] = [:]
+        let items = sortedForApply(desired)
+        for (item, result) in zip(items, await plans(items, options: options)) {
+            switch result {
+            case .success(let plan):
+                planned[item.id] = plan
+            case .failure(let failure):
+                if let note = deferredNote(failure, item, definedKinds: definedKinds, namespaces: namespaces) {
+                    logger.info("validation of \(item.id) deferred to apply: \(note)")
+                } else {
+                    failures.append(failure.failure)
+                }
+            }
+        }
+        if !failures.isEmpty { throw .validationFailed(failures) }
+        return planned
+    }
+
+    /// Applies `desired` stage by stage, reusing `planned` (by the manifest's id) while no CRD was written.
+    private func applyStaged(
+        _ desired: [Desired], planned: [ResourceID: Plan], options: ApplyOptions
+    ) async throws(ApplyError) -> [ChangeSetEntry] {
         var changeSet: [ChangeSetEntry] = []
+        var reusable = planned
         for stage in ApplyOrder.Stage.allCases {
             let items = sortedForApply(desired.filter { ApplyOrder.stage(ofKind: $0.id.kind) == stage })
             if items.isEmpty { continue }
-            var plans: [Plan] = []
+            var plans: [Plan?] = items.map { reusable[$0.id] }
+            let missing = items.indices.filter { plans[$0] == nil }
             var failures: [ApplyFailure] = []
-            for result in await self.plans(items, options: options) {
+            for (index, result) in zip(missing, await self.plans(missing.map { items[$0] }, options: options)) {
                 switch result {
-                case .success(let plan): plans.append(plan)
+                case .success(let plan): plans[index] = plan
                 case .failure(let failure): failures.append(failure.failure)
                 }
             }
             if !failures.isEmpty { throw .validationFailed(failures) }
-            for plan in plans {
-                do { changeSet.append(try await execute(plan)) } catch { failures.append(error) }
+            let ready = plans.compactMap { $0 }
+            for result in await execute(ready) {
+                switch result {
+                case .success(let entry): changeSet.append(entry)
+                case .failure(let failure): failures.append(failure)
+                }
             }
             if !failures.isEmpty { throw .applyFailed(failures) }
-            let crds = plans.filter { $0.step != .skip && Self.isCRD($0.item.id) }
-            if !crds.isEmpty { try await waitEstablished(crds.map(\.item)) }
+            let crds = ready.filter { $0.step != .skip && $0.step != .unchanged && Self.isCRD($0.item.id) }
+            if !crds.isEmpty {
+                reusable = [:]
+            }
+            let allCRDs = ready.filter { $0.step != .skip && Self.isCRD($0.item.id) }
+            if !allCRDs.isEmpty { try await waitEstablished(allCRDs.map(\.item)) }
         }
         return changeSet
     }

@@ -9,7 +9,8 @@ import Logging
 /// ## Guarantees
 /// - The archive is never extracted unless its `sha256:` digest matches the one in the source's status.
 /// - The download stops at ``maxDownloadSize`` bytes and after ``timeout``.
-/// - ``withArtifact(url:digest:_:)`` removes the folder when its body returns or throws.
+/// - Without a ``cache``, ``withArtifact(url:digest:_:)`` removes the folder when its body returns or throws; with
+///   one, the folder is shared by every reconcile of the same digest and kept while in use (``ArtifactCache``).
 package struct ArtifactFetcher: Sendable {
     /// The HTTP client (default: the process-wide shared one).
     package var http: HTTPClient
@@ -21,13 +22,16 @@ package struct ArtifactFetcher: Sendable {
     package var attempts: Int
     /// Extraction bounds.
     package var limits: ExtractionLimits
+    /// Extracted artifacts shared between reconciles (nil: every call downloads and extracts its own copy).
+    package var cache: ArtifactCache?
     private let logger: Logger
 
     /// A fetcher with the given bounds.
     package init(
         http: HTTPClient = .shared, maxDownloadSize: Int = 256 << 20, timeout: Duration = .seconds(60),
-        attempts: Int = 3, limits: ExtractionLimits = ExtractionLimits(), logger: Logger
+        attempts: Int = 3, limits: ExtractionLimits = ExtractionLimits(), cache: ArtifactCache? = nil, logger: Logger
     ) {
+        self.cache = cache
         self.http = http
         self.maxDownloadSize = maxDownloadSize
         self.timeout = timeout
@@ -36,13 +40,28 @@ package struct ArtifactFetcher: Sendable {
         self.logger = logger
     }
 
-    /// Fetches and extracts the artifact at `url`, runs `body` with the extracted folder, then removes it.
+    /// Fetches and extracts the artifact at `url` (or takes it from the ``cache``), runs `body` with the extracted
+    /// folder, then removes it (or gives it back to the cache). `body` must not write into the folder.
     ///
     /// - Throws: ``KustomizationError/artifactFailed(_:)`` for download, digest and extraction failures; what
     ///   `body` throws otherwise.
     package func withArtifact<T: Sendable>(
         url: String, digest: String, _ body: (URL) async throws -> T
     ) async throws -> T {
+        if let cache {
+            let fetcher = self
+            let folder = try await cache.acquire(digest: digest) { folder in
+                try await fetcher.load(url: url, digest: digest, into: folder)
+            }
+            do {
+                let result = try await body(folder.appendingPathComponent("root"))
+                await cache.release(digest: digest)
+                return result
+            } catch {
+                await cache.release(digest: digest)
+                throw error
+            }
+        }
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent(
             "petrel-artifact-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: scratch) }
@@ -51,6 +70,13 @@ package struct ArtifactFetcher: Sendable {
         } catch {
             throw KustomizationError.artifactFailed("failed to create a temporary folder: \(error)")
         }
+        try await load(url: url, digest: digest, into: scratch)
+        return try await body(scratch.appendingPathComponent("root"))
+    }
+
+    /// Downloads and verifies the artifact into `folder/artifact.tar.gz`, extracts it into `folder/root` and
+    /// deletes the archive.
+    private func load(url: String, digest: String, into scratch: URL) async throws {
         let archive = scratch.appendingPathComponent("artifact.tar.gz")
         let root = scratch.appendingPathComponent("root")
         try await fetch(url: url, digest: digest, to: archive)
@@ -60,7 +86,6 @@ package struct ArtifactFetcher: Sendable {
             throw KustomizationError.artifactFailed("failed to extract the artifact from \(url): \(error.message)")
         }
         try? FileManager.default.removeItem(at: archive)
-        return try await body(root)
     }
 
     /// Downloads `url` to `file` and checks its digest.

@@ -21,16 +21,17 @@ extension KustomizationReconciler {
         var options = ApplyOptions()
         options.force = object.spec.force ?? false
         options.labels = Self.ownerLabels(of: object)
-        do {
-            try await engine.validate(objects, options: options)
-        } catch {
-            throw KustomizationError.reconciliationFailed("dry-run failed: \(error.message)")
-        }
         let applied: [ChangeSetEntry]
         do {
-            applied = try await engine.apply(objects, options: options)
+            // One dry-run per object validates the whole set and plans its apply.
+            applied = try await engine.validateAndApply(objects, options: options)
         } catch {
-            throw KustomizationError.reconciliationFailed("apply failed: \(error.message)")
+            switch error {
+            case .validationFailed, .invalidManifest:
+                throw KustomizationError.reconciliationFailed("dry-run failed: \(error.message)")
+            default:
+                throw KustomizationError.reconciliationFailed("apply failed: \(error.message)")
+            }
         }
         let oldEntries = object.status.inventory?.entries ?? []
         var newEntries: [ResourceRef] = []

@@ -12,7 +12,7 @@ extension KustomizationReconciler {
         var conditions = object.status.conditions
         if let requested = object.reconcileRequestedAt { object.status.lastHandledReconcileAt = requested }
         switch outcome {
-        case .succeeded(let revision, _, let healthChecked):
+        case .succeeded(let revision, _, let healthChecked, _):
             conditions.set(
                 type: ConditionType.ready, status: .true, reason: ConditionReason.reconciliationSucceeded,
                 message: "Applied revision: \(revision)", observedGeneration: generation)
@@ -77,7 +77,7 @@ extension KustomizationReconciler {
         elapsed: Duration, logger: Logger
     ) async throws -> ReconcileResult {
         switch outcome {
-        case .succeeded(let revision, let changes, _):
+        case .succeeded(let revision, let changes, _, let requeueAfter):
             let changed = changes.filter { $0.action != .unchanged }
             if !changed.isEmpty {
                 let lines = changed.map { "\($0.id) \($0.action.rawValue)" }.joined(separator: "\n")
@@ -85,7 +85,8 @@ extension KustomizationReconciler {
                     .normal, reason: ConditionReason.reconciliationSucceeded, message: lines, about: json)
             }
             let interval = object.spec.interval
-            let message = "Reconciliation finished in \(Self.format(elapsed)), next run in \(interval)"
+            let next = requeueAfter.map { Self.format($0) } ?? "\(interval)"
+            let message = "Reconciliation finished in \(Self.format(elapsed)), next run in \(next)"
             if !changed.isEmpty || !previous.conditions.isTrue(ConditionType.ready)
                 || previous.lastAppliedRevision != revision
             {
@@ -93,7 +94,7 @@ extension KustomizationReconciler {
                     .normal, reason: ConditionReason.reconciliationSucceeded, message: message, about: json)
             }
             logger.info("\(message)", metadata: ["petrel.revision": "\(revision)"])
-            return .requeue(after: interval.duration)
+            return .requeue(after: requeueAfter ?? interval.duration)
         case .failed(let error):
             await recorder.record(.warning, reason: error.reason, message: error.message, about: json)
             logger.error("\(error.message)", metadata: ["reason": "\(error.reason)"])

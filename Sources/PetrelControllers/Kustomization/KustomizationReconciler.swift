@@ -31,6 +31,8 @@ package struct KustomizationReconciler: Reconciler {
     var engine: ApplyEngine
     let fetcher: ArtifactFetcher
     let builder: ManifestBuilder
+    /// The last complete apply of each Kustomization, to skip identical builds between drift checks.
+    let memo: AppliedSetMemo
 
     /// The field manager for applies, status writes and finalizer patches.
     package static let fieldManager = "petrel-kustomize-controller"
@@ -48,8 +50,10 @@ package struct KustomizationReconciler: Reconciler {
         self.options = options
         self.logger = logger
         self.engine = ApplyEngine(client: client, fieldManager: Self.fieldManager, logger: logger)
-        self.fetcher = fetcher ?? ArtifactFetcher(logger: logger)
+        // One extracted copy of each artifact revision for all reconciles (see ArtifactCache).
+        self.fetcher = fetcher ?? ArtifactFetcher(cache: ArtifactCache(), logger: logger)
         self.builder = builder
+        self.memo = AppliedSetMemo()
     }
 
     package func reconcile(_ key: ObjectKey) async throws -> ReconcileResult {
@@ -60,6 +64,7 @@ package struct KustomizationReconciler: Reconciler {
         log[metadataKey: "petrel.namespace"] = "\(key.namespace)"
         log[metadataKey: "petrel.name"] = "\(key.name)"
         if object.metadata.isBeingDeleted {
+            memo.forget(object)
             try await finalize(object, json: json, logger: log)
             return .done
         }
@@ -86,8 +91,9 @@ package struct KustomizationReconciler: Reconciler {
 
     /// The result of the steps, before it is folded into status.
     enum Outcome {
-        /// Everything applied; `changes` lists what was created, configured or deleted.
-        case succeeded(revision: String, changes: [ChangeSetEntry], healthChecked: Bool)
+        /// Everything applied; `changes` lists what was created, configured or deleted. `requeueAfter` is set when
+        /// the build was identical to the last complete apply and the API was skipped: the drift check is due then.
+        case succeeded(revision: String, changes: [ChangeSetEntry], healthChecked: Bool, requeueAfter: Duration? = nil)
         /// A step failed; retry after the retry interval.
         case failed(KustomizationError)
         /// Not an error: retry after `delay`.
@@ -104,21 +110,37 @@ package struct KustomizationReconciler: Reconciler {
             object.status.lastAttemptedRevision = artifact.revision
             var changes: [ChangeSetEntry] = []
             var healthChecked = false
+            var skippedFor: Duration?
             let tenant = acting(for: object)
             try await fetcher.withArtifact(url: artifact.url, digest: artifact.digest) { root in
                 let objects = try await build(object, root: root)
+                let fingerprint = AppliedSetMemo.fingerprint(objects)
+                if let left = memo.remaining(for: object, fingerprint: fingerprint, now: .now) {
+                    skippedFor = left
+                    healthChecked = object.status.conditions.isTrue(ConditionType.healthy)
+                    return
+                }
                 changes = try await tenant.applyAndPrune(objects, to: &object)
                 healthChecked = try await tenant.checkHealth(of: object, applied: changes)
+                memo.record(object, fingerprint: fingerprint, at: .now)
+            }
+            if let skippedFor {
+                logger.debug("build identical to the last apply: skipped until the drift check")
+                return .succeeded(
+                    revision: artifact.revision, changes: [], healthChecked: healthChecked, requeueAfter: skippedFor)
             }
             return .succeeded(revision: artifact.revision, changes: changes, healthChecked: healthChecked)
         } catch let interruption as StepInterruption {
+            memo.forget(object)
             switch interruption {
             case .waiting(let error, let delay): return .waiting(error, delay: delay)
             case .stalled(let error): return .stalled(error)
             }
         } catch let error as KustomizationError {
+            memo.forget(object)
             return .failed(error)
         } catch {
+            memo.forget(object)
             return .failed(.reconciliationFailed("\(error)"))
         }
     }
