@@ -121,7 +121,7 @@ let package = Package(
         .target(
             name: "PetrelCLI",
             dependencies: [
-                "PetrelAPI", "KubeClient", "Kustomize", "PetrelManager", "LocalAPIServer",
+                "PetrelAPI", "KubeClient", "KubeCore", "Kustomize", "PetrelControllers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

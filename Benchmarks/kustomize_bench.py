@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """`petrel build` against `kubectl kustomize`: whole process, same inputs, side by side in one run.
 
-Prints, per case, the median wall time and peak RSS of each tool over N runs, and the ratios.
+Prints, per case, the median wall time, median CPU time and peak RSS of each tool over N runs (the two tools
+alternating, so both see the same load on a shared machine), and the ratios.
 Cases are generated into a temporary folder: small (an overlay on a base), medium (50 resources, 3 overlays
 deep, generators), large (1,000 resources, patches by label selector).
 """
@@ -98,20 +99,28 @@ patches:
     cases["large"] = f"{root}/large/overlay"
     return cases
 
-def measure(argv, runs):
-    times, rss = [], []
-    out = None
+def run_once(argv):
+    """Wall seconds, CPU seconds (user+sys), peak RSS MiB and stdout of one run."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    data = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"{argv} failed")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, data
+
+def measure_pair(first, second, runs):
+    """Runs the two commands alternately (so both see the same machine load); per command: median wall, its
+    standard deviation, median CPU, peak RSS and the output."""
+    results = [([], [], [], None), ([], [], [], None)]
     for _ in range(runs):
-        start = time.perf_counter()
-        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-        data = proc.stdout.read()
-        _, status, usage = os.wait4(proc.pid, 0)
-        times.append(time.perf_counter() - start)
-        rss.append(usage.ru_maxrss / 1024)
-        if os.waitstatus_to_exitcode(status) != 0:
-            sys.exit(f"{argv} failed")
-        out = data
-    return statistics.median(times), max(rss), statistics.pstdev(times), out
+        for index, argv in enumerate((first, second)):
+            wall, cpu, rss, out = run_once(argv)
+            walls, cpus, rsss, _ = results[index]
+            walls.append(wall); cpus.append(cpu); rsss.append(rss)
+            results[index] = (walls, cpus, rsss, out)
+    return [(statistics.median(w), statistics.pstdev(w), statistics.median(c), max(r), o) for w, c, r, o in results]
 
 def main():
     petrel = sys.argv[1]
@@ -119,11 +128,18 @@ def main():
     kubectl = "/usr/bin/kubectl"
     with tempfile.TemporaryDirectory() as root:
         cases = make_cases(root)
-        print(f"{'case':8} {'petrel ms':>10} {'±':>6} {'kubectl ms':>11} {'±':>6} {'speed-up':>9} {'petrel MiB':>11} {'kubectl MiB':>12}  same output")
+        print(f"median of {runs} runs, the two tools alternating; wall = elapsed, cpu = user+sys of the process")
+        print(f"{'case':8} {'petrel ms':>10} {'±':>6} {'kubectl ms':>11} {'±':>6} {'speed-up':>9} "
+              f"{'cpu petrel':>11} {'cpu kubectl':>12} {'cpu ratio':>10} {'petrel MiB':>11} {'kubectl MiB':>12}  same output")
         for name, path in cases.items():
-            pt, prss, psd, pout = measure([petrel, "build", path], runs)
-            kt, krss, ksd, kout = measure([kubectl, "kustomize", path], runs)
-            print(f"{name:8} {pt*1000:10.1f} {psd*1000:6.1f} {kt*1000:11.1f} {ksd*1000:6.1f} {kt/pt:8.2f}x {prss:11.1f} {krss:12.1f}  {pout == kout}")
+            (pt, psd, pc, prss, pout), (kt, ksd, kc, krss, kout) = measure_pair(
+                [petrel, "build", path], [kubectl, "kustomize", path], runs)
+            print(f"{name:8} {pt*1000:10.1f} {psd*1000:6.1f} {kt*1000:11.1f} {ksd*1000:6.1f} {kt/pt:8.2f}x "
+                  f"{pc*1000:11.1f} {kc*1000:12.1f} {kc/pc if pc else float('nan'):9.2f}x {prss:11.1f} {krss:12.1f}  "
+                  f"{pout == kout}")
+        # Process start-up alone: `petrel version`.
+        walls = sorted(run_once([petrel, "version"])[0] for _ in range(runs))
+        print(f"petrel version (start-up and exit): {statistics.median(walls)*1000:.1f} ms")
         # In-process time of the build and render alone (no process start-up), as `petrel build` reports it.
         for name, path in cases.items():
             proc = subprocess.run([petrel, "build", path], env={**os.environ, "PETREL_BUILD_TIMING": "1"},

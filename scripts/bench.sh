@@ -11,6 +11,9 @@ RUNS=${RUNS:-15}
 echo "== petrel build vs kubectl kustomize (whole process, median of $RUNS runs)"
 python3 Benchmarks/kustomize_bench.py .build/release/petrel "$RUNS"
 echo
+echo "== petrel get kustomizations -A vs kubectl get kustomizations -A (${GET_KUSTOMIZATIONS:-500} Kustomizations, local API server)"
+python3 Benchmarks/cli_bench.py .build/release/petrel .build/release/petrel-apiserver "${GET_KUSTOMIZATIONS:-500}" "$RUNS"
+echo
 echo "== local API server"
 python3 Benchmarks/apiserver_bench.py .build/release/petrel-apiserver "${OBJECTS:-10000}"
 echo
@@ -26,3 +29,6 @@ echo
 echo "== Kustomization controller: ${KUSTOMIZATIONS:-200} Kustomizations x ${OBJECTS_EACH:-20} objects, steady state, commit -> object"
 python3 Benchmarks/kustomization_bench.py .build/release/petrel-controller .build/release/petrel-apiserver \
     "${KUSTOMIZATIONS:-200}" "${OBJECTS_EACH:-20}" "${COMMITS:-10}"
+echo
+echo "== release binary sizes (petrel with --static-swift-stdlib, as built above; the others as the image builds them)"
+python3 Benchmarks/binary_sizes.py .build/release/petrel .build/release/petrel-controller .build/release/petrel-apiserver

@@ -1,4 +1,17 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+
+private func systemRead(_ descriptor: Int32, _ buffer: UnsafeMutableRawPointer?, _ count: Int) -> Int {
+    Glibc.read(descriptor, buffer, count)
+}
+#elseif canImport(Musl)
+import Musl
+
+private func systemRead(_ descriptor: Int32, _ buffer: UnsafeMutableRawPointer?, _ count: Int) -> Int {
+    Musl.read(descriptor, buffer, count)
+}
+#endif
 
 /// Reads files for a build, confined to one root directory.
 ///
@@ -47,14 +60,37 @@ struct Loader: Sendable {
     func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
 
     /// The bytes of a file inside the root.
+    ///
+    /// Read with `open`/`fstat`/`read`: `FileManager.attributesOfItem` looks the owner and group up in the user
+    /// database (`/etc/passwd`, `/etc/group`, NSS) on every call, which cost more than the read itself.
     func read(_ path: String) throws(KustomizeError) -> Data {
-        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
-        if let size = attributes?[.size] as? NSNumber, size.intValue > maxFileSize {
-            throw .fileTooLarge(path: relative(path), limit: maxFileSize)
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw .fileNotFound(path: relative(path)) }
+        defer { close(descriptor) }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { throw .fileNotFound(path: relative(path)) }
+        let size = Int(info.st_size)
+        if size > maxFileSize { throw .fileTooLarge(path: relative(path), limit: maxFileSize) }
+        // Read to the end (the size may change under us; never past the bound).
+        var bytes = [UInt8](repeating: 0, count: max(size, 0) + 1)
+        var count = 0
+        while true {
+            if count == bytes.count {
+                guard count <= maxFileSize else { throw .fileTooLarge(path: relative(path), limit: maxFileSize) }
+                bytes.append(contentsOf: repeatElement(0, count: max(4096, count)))
+            }
+            let chunk = bytes.withUnsafeMutableBytes { buffer in
+                systemRead(descriptor, buffer.baseAddress.map { $0 + count }, buffer.count - count)
+            }
+            if chunk < 0 {
+                if errno == EINTR { continue }
+                throw .fileNotFound(path: relative(path))
+            }
+            if chunk == 0 { break }
+            count += chunk
         }
-        guard let data = FileManager.default.contents(atPath: path) else { throw .fileNotFound(path: relative(path)) }
-        guard data.count <= maxFileSize else { throw .fileTooLarge(path: relative(path), limit: maxFileSize) }
-        return data
+        guard count <= maxFileSize else { throw .fileTooLarge(path: relative(path), limit: maxFileSize) }
+        return Data(bytes[..<count])
     }
 
     /// The text of a UTF-8 file inside the root.

@@ -6,18 +6,21 @@ import KubeClient
 ///
 /// Also usable as a kubectl plugin: a symlink named `kubectl-petrel` on the PATH makes `kubectl petrel get ks` work.
 /// Exit codes: 0 success, 1 not ready or failed, 2 usage error, 3 not found or the cluster cannot be reached.
+/// `petrel diff` (as `flux diff` and `kubectl diff`): 0 no differences, 1 differences, 2 the build or a dry-run
+/// failed (or usage error), 3 not found or the cluster cannot be reached.
 public struct PetrelCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "petrel",
         abstract: "Petrel: GitOps for Kubernetes.",
         discussion: """
             Exit codes: 0 success, 1 not ready or failed, 2 usage error, 3 not found or cluster unreachable. \
+            `petrel diff`: 0 no differences, 1 differences, 2 build or dry-run failed, 3 not found or unreachable. \
             Colours are used only on a terminal (and never with NO_COLOR set).
             """,
         version: PetrelVersion.current,
         subcommands: [
             GetCommand.self, ReconcileCommand.self, SuspendCommand.self, ResumeCommand.self, EventsCommand.self,
-            TreeCommand.self, BuildCommand.self, VersionCommand.self,
+            TreeCommand.self, BuildCommand.self, DiffCommand.self, VersionCommand.self,
         ])
 
     public init() {}

@@ -3,26 +3,24 @@ import Foundation
 import Kustomize
 
 /// `petrel build DIR`: the same stream as `kubectl kustomize DIR`, built in-process by Petrel's engine.
+/// `petrel build kustomization NAME --path DIR`: DIR built with the overrides of a Kustomization in the cluster.
 struct BuildCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "build",
         abstract: "Build a kustomization directory and print the YAML stream, as `kubectl kustomize DIR` does.",
         discussion: """
-            The build is confined to DIR: paths and symlinks that leave it are refused, as are remote resources, \
-            helm charts and plugins. A directory without a kustomization file is built from every YAML manifest in \
-            it, recursively (what Flux does).
-            """)
+            `petrel build DIR` builds DIR. The build is confined to DIR: paths and symlinks that leave it are \
+            refused, as are remote resources, helm charts and plugins. A directory without a kustomization file is \
+            built from every YAML manifest in it, recursively (what Flux does). `petrel build kustomization NAME \
+            --path DIR` builds DIR with the overrides and postBuild variables of the Kustomization NAME read from \
+            the cluster (a directory named like a subcommand is built with `petrel build ./kustomization`).
+            """,
+        subcommands: [BuildDirectoryCommand.self, BuildKustomizationCommand.self],
+        defaultSubcommand: BuildDirectoryCommand.self)
 
-    @Argument(help: "The directory to build.", completion: .directory)
-    var directory: String = "."
-
-    func run() throws {
-        let url = URL(fileURLWithPath: directory).standardizedFileURL
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw ValidationError("'\(directory)' is not a directory: pass the folder that holds kustomization.yaml")
-        }
-        let root = Self.buildRoot(for: url)
+    /// Builds the directory at `url`, writes the stream to stdout (or the error to stderr) and returns the exit code.
+    static func build(_ url: URL) -> Int32 {
+        let root = buildRoot(for: url)
         let relative = String(url.path.dropFirst(root.path.count)).trimmingCharacters(in: CharacterSet(charactersIn: "/"))
         let builder = KustomizeBuilder()
         do {
@@ -34,10 +32,27 @@ struct BuildCommand: ParsableCommand {
             if getenv("PETREL_BUILD_TIMING") != nil {
                 FileHandle.standardError.write(Data("build+render: \(clock.now - start)\n".utf8))
             }
-            FileHandle.standardOutput.write(Data(text.utf8))
+            writeAll(STDOUT_FILENO, text)
+            return 0
         } catch {
-            FileHandle.standardError.write(Data("Error: \(error.message)\n".utf8))
-            throw ExitCode(1)
+            writeAll(STDERR_FILENO, "Error: \(error.message)\n")
+            return 1
+        }
+    }
+
+    /// Writes the whole text to a file descriptor (no FileHandle, no copy into Data).
+    static func writeAll(_ descriptor: Int32, _ text: String) {
+        var text = text
+        text.withUTF8 { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let written = write(descriptor, buffer.baseAddress.map { $0 + offset }, buffer.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    return
+                }
+                offset += written
+            }
         }
     }
 
@@ -52,5 +67,29 @@ struct BuildCommand: ParsableCommand {
         }
         let components = directory.pathComponents
         return components.count > 1 ? URL(fileURLWithPath: "/" + components[1]) : directory
+    }
+}
+
+/// `petrel build [dir] DIR`: the default subcommand of `petrel build`.
+struct BuildDirectoryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dir",
+        abstract: "Build a kustomization directory (the default: `petrel build DIR`).",
+        discussion: """
+            Prints the same stream as `kubectl kustomize DIR`, or the error on stderr with exit code 1 where \
+            kustomize fails.
+            """)
+
+    @Argument(help: "The directory to build.", completion: .directory)
+    var directory: String = "."
+
+    func run() throws {
+        let url = URL(fileURLWithPath: directory).standardizedFileURL
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw ValidationError("'\(directory)' is not a directory: pass the folder that holds kustomization.yaml")
+        }
+        let code = BuildCommand.build(url)
+        if code != 0 { throw ExitCode(code) }
     }
 }

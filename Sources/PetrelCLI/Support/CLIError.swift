@@ -3,6 +3,7 @@ import KubeClient
 /// Every failure a `petrel` command reports, with the exit code it maps to.
 ///
 /// Exit codes: 0 success, 1 not ready or failed, 2 usage error, 3 not found or the cluster cannot be reached.
+/// `petrel diff` keeps 1 for "there are differences" (as `flux diff` and `kubectl diff` do), so its failures are 2.
 package enum CLIError: Error, Sendable {
     /// An object or a resource type does not exist (exit 3).
     case notFound(String)
@@ -14,6 +15,8 @@ package enum CLIError: Error, Sendable {
     case failed(String)
     /// The command line is wrong (exit 2).
     case usage(String)
+    /// `petrel diff` could not build or dry-run (exit 2, since 1 means "differences").
+    case diffFailed(String)
 
     /// Bounded CamelCase reason.
     package var reason: String {
@@ -23,13 +26,15 @@ package enum CLIError: Error, Sendable {
         case .notReady: "NotReady"
         case .failed: "Failed"
         case .usage: "Usage"
+        case .diffFailed: "DiffFailed"
         }
     }
 
     /// What went wrong and what to do about it.
     package var message: String {
         switch self {
-        case .notFound(let text), .unreachable(let text), .notReady(let text), .failed(let text), .usage(let text):
+        case .notFound(let text), .unreachable(let text), .notReady(let text), .failed(let text), .usage(let text),
+            .diffFailed(let text):
             text
         }
     }
@@ -38,7 +43,7 @@ package enum CLIError: Error, Sendable {
     package var exitCode: Int32 {
         switch self {
         case .notReady, .failed: 1
-        case .usage: 2
+        case .usage, .diffFailed: 2
         case .notFound, .unreachable: 3
         }
     }
