@@ -12,8 +12,8 @@ struct ManagerLeaderElectionTests {
     /// A lease long enough that a handover faster than it proves the lease was released, not left to expire.
     static var timing: LeaderElectionStateMachine.Timing {
         var timing = LeaderElectionStateMachine.Timing()
-        timing.leaseDuration = .seconds(8)
-        timing.renewDeadline = .seconds(6)
+        timing.leaseDuration = .seconds(16)
+        timing.renewDeadline = .seconds(12)
         timing.retryPeriod = .milliseconds(250)
         return timing
     }
@@ -65,8 +65,8 @@ struct ManagerLeaderElectionTests {
                 "the leader released the lease")
             #expect(await eventually { secondReconciler.count >= 3 })
             #expect(
-                stopped.duration(to: clock.now) < .seconds(6),
-                "the standby took over before the 8 s lease could expire")
+                stopped.duration(to: clock.now) < .seconds(12),
+                "the standby took over before the 16 s lease could expire")
             #expect(second.isLeading)
             let holder = try await client.get(TestEnvironment.leases, namespace: namespace, name: "petrel")
             #expect(holder[path: ["spec", "holderIdentity"]]?.stringValue == "second")

@@ -16,7 +16,7 @@ import Synchronization
 /// Candidates' clocks may disagree: expiry is judged by this process's monotonic clock from when it last saw the
 /// Lease change (``LeaderElectionStateMachine``).
 package final class LeaderElector: Sendable {
-    private static let leases = GroupVersionResource(group: "coordination.k8s.io", version: "v1", resource: "leases")
+    static let leases = GroupVersionResource(group: "coordination.k8s.io", version: "v1", resource: "leases")
 
     package let identity: String
     private let client: KubeClient

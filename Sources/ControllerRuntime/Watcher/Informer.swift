@@ -67,9 +67,13 @@ package final class Informer: Sendable {
     /// How many times the informer relisted after `410 Gone` (a metric).
     package var relists: Int { relistCount.withLock { $0 } }
 
+    /// A complete list of at least this many objects is followed by ``ProcessMemory/trim()``.
+    static let trimAfterListedObjects = 1_000
+
     /// Runs the list/watch loop until the task is cancelled.
     package func run() async {
         var machine = WatcherStateMachine()
+        var listedObjects = 0
         while !Task.isCancelled {
             switch machine.nextAction() {
             case .backoff(let delay):
@@ -80,6 +84,7 @@ package final class Informer: Sendable {
                     var page = try await source.list(continueToken: token)
                     var items = page.items
                     page.items = []
+                    listedObjects += items.count
                     if let transform {
                         for index in items.indices {
                             let item = items[index]
@@ -93,7 +98,11 @@ package final class Informer: Sendable {
                     let complete = events.last == .initDone
                     await deliver(&events)
                     // The list's bodies and trees are freed; give their pages back rather than keep them resident.
-                    if complete { ProcessMemory.trim() }
+                    // Only after large lists: malloc_trim walks every arena and holds malloc's locks meanwhile.
+                    if complete {
+                        if listedObjects >= Self.trimAfterListedObjects { ProcessMemory.trim() }
+                        listedObjects = 0
+                    }
                 } catch {
                     record(error, in: &machine, during: "list")
                 }
