@@ -62,13 +62,21 @@ struct ApplyEngineTests {
         }
     }
 
-    @Test("an object without a namespace goes to the default namespace and its id says so")
-    func defaultNamespace() async throws {
+    @Test("a namespaced object without a namespace fails validation naming it, as in Flux; nothing is applied")
+    func missingNamespace() async throws {
         try await withApplyEngine { engine, client in
-            let result = try await engine.apply([Manifests.configMap("plain", namespace: nil)], options: ApplyOptions())
-            #expect(actions(result) == ["ConfigMap/default/plain created"])
-            #expect(result.first?.id.inventoryRef.id == "default_plain__ConfigMap")
-            #expect(try await client.getIfPresent(Manifests.configMaps, namespace: "default", name: "plain") != nil)
+            let set = [Manifests.configMap("cfg", namespace: "default"), Manifests.configMap("plain", namespace: nil)]
+            let error = await #expect(throws: ApplyError.self) { try await engine.validate(set, options: ApplyOptions()) }
+            guard case .validationFailed(let failures) = error else {
+                Issue.record("expected validationFailed, got \(String(describing: error))")
+                return
+            }
+            #expect(failures.map(\.id?.description) == ["ConfigMap/plain"])
+            #expect(error?.message.contains("ConfigMap/plain namespace not specified") == true)
+            _ = await #expect(throws: ApplyError.self) { try await engine.apply(set, options: ApplyOptions()) }
+            let cfg = try await client.getIfPresent(Manifests.configMaps, namespace: "default", name: "cfg")
+            let plain = try await client.getIfPresent(Manifests.configMaps, namespace: "default", name: "plain")
+            #expect(cfg == nil && plain == nil, "nothing of a set that fails validation is applied")
         }
     }
 

@@ -147,6 +147,15 @@ extension ApplyEngine {
             throw PlanFailure(failure: ApplyFailure(id: item.id, message: "\(item.id) \(text)"), phase: .discovery, cause: error)
         }
         let (resource, namespace) = located
+        if namespace != nil, (item.object.kube.namespace ?? "").isEmpty {
+            // As Flux: a namespaced object must say where it goes; never fall back to the controller's namespace.
+            throw PlanFailure(
+                failure: ApplyFailure(
+                    id: item.id,
+                    message: "\(item.id) namespace not specified: set metadata.namespace in the manifest, "
+                        + "namespace in its kustomization.yaml, or spec.targetNamespace on the Kustomization"),
+                phase: .discovery, cause: .configuration("namespace not specified"))
+        }
         item.id.namespace = namespace ?? ""
         item.object.kube.namespace = namespace
         let policy = ObjectPolicy(item.object)
