@@ -28,13 +28,7 @@ public enum TarGzArchiver {
     /// - Throws: ``GitSourceError/archiveFailed(_:)``.
     @discardableResult
     public static func archive(directory: URL, to file: URL, rules: IgnoreRules = IgnoreRules()) throws -> ArchiveSummary {
-        guard FileManager.default.createFile(atPath: file.path, contents: nil) else {
-            throw GitSourceError.archiveFailed("cannot create '\(file.lastPathComponent)'")
-        }
-        let handle: FileHandle
-        do { handle = try FileHandle(forWritingTo: file) } catch {
-            throw GitSourceError.archiveFailed("cannot open '\(file.lastPathComponent)': \(error)")
-        }
+        let handle = try createArchiveFile(file)
         defer { try? handle.close() }
         let sink = try GzipSink(handle: handle)
         let tar = TarWriter(sink: sink)
@@ -250,5 +244,16 @@ final class TarWriter {
         header[154] = 0
         header[155] = UInt8(ascii: " ")
         try header.withUnsafeBytes { try sink.write($0) }
+    }
+}
+
+/// Creates (or truncates) `file` and opens it for writing an archive.
+/// - Throws: ``GitSourceError/archiveFailed(_:)`` naming the file.
+func createArchiveFile(_ file: URL) throws(GitSourceError) -> FileHandle {
+    guard FileManager.default.createFile(atPath: file.path, contents: nil) else {
+        throw .archiveFailed("cannot create '\(file.lastPathComponent)'")
+    }
+    do { return try FileHandle(forWritingTo: file) } catch {
+        throw .archiveFailed("cannot open '\(file.lastPathComponent)': \(error)")
     }
 }

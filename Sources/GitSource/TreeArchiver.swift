@@ -34,13 +34,7 @@ public enum TreeArchiver {
         defer { git_repository_free(repo) }
         let tree = try commitTree(repo: repo, hash: commit, context: "commit")
         defer { git_tree_free(tree) }
-        guard FileManager.default.createFile(atPath: file.path, contents: nil) else {
-            throw GitSourceError.archiveFailed("cannot create '\(file.lastPathComponent)'")
-        }
-        let handle: FileHandle
-        do { handle = try FileHandle(forWritingTo: file) } catch {
-            throw GitSourceError.archiveFailed("cannot open '\(file.lastPathComponent)': \(error)")
-        }
+        let handle = try createArchiveFile(file)
         defer { try? handle.close() }
         let sink = try GzipSink(handle: handle, level: compressionLevel)
         let tar = TarWriter(sink: sink)

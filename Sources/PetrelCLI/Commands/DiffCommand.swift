@@ -154,8 +154,8 @@ enum KustomizationDiff {
                 outcome.changes.append(Change(id: id.description, action: .created))
                 continue
             }
-            var before = comparable(live)
-            var after = comparable(merged)
+            var before = ApplyEngine.comparable(live)
+            var after = ApplyEngine.comparable(merged)
             if before.semanticallyEquals(after) { continue }
             if id.kind == "Secret" && id.group.isEmpty { maskSecretData(&before, &after) }
             let diff = UnifiedDiff.render(
@@ -197,16 +197,6 @@ enum KustomizationDiff {
     static func isReconcileDisabled(_ object: JSONValue) -> Bool {
         object.kube.annotations[WellKnown.reconcileKey]?.lowercased() == WellKnown.disabledValue
             || object.kube.labels[WellKnown.reconcileKey]?.lowercased() == WellKnown.disabledValue
-    }
-
-    /// The object without the fields the server manages.
-    static func comparable(_ object: JSONValue) -> JSONValue {
-        var copy = object
-        copy["status"] = nil
-        for field in ["managedFields", "resourceVersion", "generation", "uid", "creationTimestamp", "selfLink"] {
-            copy.set(path: ["metadata", field], to: nil)
-        }
-        return copy
     }
 
     /// Replaces Secret `data` (and `stringData`) values with masks, as Flux's SSA diff does: `***` where live and

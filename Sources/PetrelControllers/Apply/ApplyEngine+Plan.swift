@@ -387,8 +387,8 @@ extension ApplyEngine {
         return nil
     }
 
-    /// The object without status and server-managed metadata, for drift comparison.
-    static func comparable(_ object: JSONValue) -> JSONValue {
+    /// The object without status and server-managed metadata, for drift comparison (also `petrel diff`'s view).
+    package static func comparable(_ object: JSONValue) -> JSONValue {
         var copy = object
         copy["status"] = nil
         for field in ["managedFields", "resourceVersion", "generation", "uid", "creationTimestamp", "selfLink"] {
