@@ -5,7 +5,8 @@ import KubeCore
 /// built-in types and does not fall back to JSON) for the kinds its `create` generators make: Namespace,
 /// ConfigMap, Secret and ServiceAccount. Other kinds get 415 UnsupportedMediaType.
 enum Protobuf {
-    private struct Reader {
+    /// Reads protobuf wire format: varints and fields.
+    struct Reader {
         var bytes: ArraySlice<UInt8>
 
         mutating func varint() -> UInt64? {

@@ -52,36 +52,11 @@ extension APIHandler {
 enum AccessReviewProtobuf {
     /// The length-delimited fields of a message by number (varints and fixed-width fields are skipped).
     static func fields(_ bytes: ArraySlice<UInt8>) -> [(Int, ArraySlice<UInt8>)]? {
-        var rest = bytes
-        func varint() -> UInt64? {
-            var result: UInt64 = 0
-            var shift: UInt64 = 0
-            while let byte = rest.first {
-                rest = rest.dropFirst()
-                result |= UInt64(byte & 0x7F) << shift
-                if byte & 0x80 == 0 { return result }
-                shift += 7
-                if shift > 63 { return nil }
-            }
-            return nil
-        }
+        var reader = Protobuf.Reader(bytes: bytes)
         var result: [(Int, ArraySlice<UInt8>)] = []
-        while !rest.isEmpty {
-            guard let key = varint() else { return nil }
-            switch key & 7 {
-            case 0: guard varint() != nil else { return nil }
-            case 1:
-                guard rest.count >= 8 else { return nil }
-                rest = rest.dropFirst(8)
-            case 5:
-                guard rest.count >= 4 else { return nil }
-                rest = rest.dropFirst(4)
-            case 2:
-                guard let length = varint(), length <= UInt64(rest.count) else { return nil }
-                result.append((Int(key >> 3), rest.prefix(Int(length))))
-                rest = rest.dropFirst(Int(length))
-            default: return nil
-            }
+        while !reader.bytes.isEmpty {
+            guard let field = reader.field() else { return nil }
+            if let data = field.data { result.append((field.number, data)) }
         }
         return result
     }
