@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -111,7 +112,21 @@ package enum TestCommand {
     }
 
     /// A TCP port on 127.0.0.1 that was free a moment ago.
+    ///
+    /// The kernel may hand the same free port to two calls in a row (each socket is closed before the port is used),
+    /// so a port already returned in this process is never returned again: several ports picked for one server
+    /// stay distinct.
     package static func freePort() throws -> Int {
+        for _ in 0..<64 {
+            let port = try anyFreePort()
+            if handedOut.withLock({ $0.insert(port).inserted }) { return port }
+        }
+        throw GitServerError(description: "no free port that was not handed out before")
+    }
+
+    private static let handedOut = Mutex<Set<Int>>([])
+
+    private static func anyFreePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw GitServerError(description: "socket() failed") }
         defer { close(fd) }
