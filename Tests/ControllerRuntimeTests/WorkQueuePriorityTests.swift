@@ -165,7 +165,7 @@ struct WorkQueuePriorityTests {
         #expect(await queue.next() == "drift")
     }
 
-    @Test("a key already due now ignores a delayed add; an earlier deadline is kept")
+    @Test("a key already due now stays due now and an earlier deadline is kept, each at the higher priority")
     func earliestTimeWins() async {
         let queue = WorkQueue<String>()
         await queue.add("a")
@@ -173,8 +173,13 @@ struct WorkQueuePriorityTests {
         #expect(await queue.statistics.delayed == 0)
         #expect(await queue.pendingPriority("a") == .high)
         await queue.add("b", after: .seconds(1))
-        await queue.add("b", after: .seconds(600))
+        await queue.add("b", after: .seconds(600), priority: .high)
         #expect(await queue.statistics.delayed == 1)
+        #expect(await queue.pendingPriority("b") == .high, "the earlier time and the higher priority both win")
+        await queue.add("c", priority: .low)
+        await queue.add("c", after: .seconds(600), priority: .high)
+        #expect(await queue.statistics.delayed == 1, "c stays due now")
+        #expect(await queue.pendingPriority("c") == .high)
     }
 
     @Test("an error retry keeps the priority the key was handed out with")

@@ -16,7 +16,7 @@
 ///   the worker calls ``done(_:)``, at the highest priority it was added with meanwhile, so the latest change is
 ///   never lost.
 /// - A key has at most one pending time, and the earliest wins: ``add(_:after:priority:)`` keeps an earlier
-///   deadline and is ignored for a key already due now (queued, or to be re-queued after ``done(_:)``); an
+///   deadline and leaves a key already due now (queued, or to be re-queued after ``done(_:)``) due now; an
 ///   immediate ``add(_:priority:)`` of a key waiting for a timer cancels the timer and queues the key now, at the
 ///   higher of the two priorities (the reconcile it triggers sets its own `requeueAfter` again).
 /// - ``addRateLimited(_:priority:)`` delays a key by its per-key exponential backoff (5 ms doubling to 1,000 s) and
@@ -123,8 +123,9 @@ package actor WorkQueue<Key: Hashable & Sendable> {
 
     /// Queues `key` once `delay` has passed (a timer: `requeueAfter`, drift check, dependency wait).
     ///
-    /// The earliest time wins: an earlier pending deadline for `key` is kept (at the higher of the two priorities),
-    /// and a key already due now (queued, or to be queued again after ``done(_:)``) ignores the call.
+    /// The earliest time wins and the higher priority wins: an earlier pending deadline for `key` is kept, and a key
+    /// already due now (queued, or to be queued again after ``done(_:)``) stays due now; either way it keeps the
+    /// higher of the two priorities.
     /// - Parameter priority: LOW (the default): nothing is known to have changed.
     package func add(_ key: Key, after delay: Duration, priority: WorkPriority = .low) {
         guard !isShuttingDown else { return }
@@ -132,7 +133,15 @@ package actor WorkQueue<Key: Hashable & Sendable> {
             add(key, priority: priority)
             return
         }
-        if lanes.contains(key) || addedWhileProcessing[key] != nil { return }
+        // Already due now: now is earlier, only the priority can rise.
+        if lanes.contains(key) {
+            if lanes.insert(key, priority: priority) == .upgraded { upgrades += 1 }
+            return
+        }
+        if let pending = addedWhileProcessing[key] {
+            addedWhileProcessing[key] = max(pending, priority)
+            return
+        }
         let deadline = ContinuousClock.now.advanced(by: delay)
         var priority = priority
         if let pending = delayed[key] {
