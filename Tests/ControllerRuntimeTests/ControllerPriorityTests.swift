@@ -161,3 +161,62 @@ struct ControllerPriorityTests {
         }
     }
 }
+
+/// Lists `a` first, then `a` (new generation) and `b`; the first watch adds `c` and fails with `410 Gone`, the
+/// second stays open.
+private final class RelistingSource: ListWatchSource, Sendable {
+    let resourceDescription = "test/v1/widgets"
+    private let lists = Locked(0)
+    private let watches = Locked(0)
+    private let open = Locked<AsyncThrowingStream<WatchEvent, any Error>.Continuation?>(nil)
+
+    func list(continueToken: String?) async throws -> ListPage {
+        let count = lists.withLock { count in
+            count += 1
+            return count
+        }
+        let items = count == 1 ? [widget("a", generation: 1)] : [widget("a", generation: 2), widget("b", generation: 1)]
+        return ListPage(items: items, continueToken: nil, resourceVersion: "\(count)")
+    }
+
+    func watch(resourceVersion: String) async throws -> any AsyncSequence<WatchEvent, any Error> {
+        let count = watches.withLock { count in
+            count += 1
+            return count
+        }
+        let (stream, continuation) = AsyncThrowingStream<WatchEvent, any Error>.makeStream()
+        if count == 1 {
+            continuation.yield(WatchEvent(type: .added, object: widget("c", generation: 1)))
+            continuation.finish(throwing: ListWatchError.gone)
+        } else {
+            open.withLock { $0 = continuation }
+        }
+        return stream
+    }
+}
+
+@Suite("Informer change origins")
+struct InformerChangeOriginTests {
+    @Test("handlers learn whether a change came from the initial list, a watch event or a relist")
+    func origins() async throws {
+        let informer = Informer(source: RelistingSource(), logger: Logger(label: "test"))
+        let seen = Locked<[String: [ChangeOrigin]]>([:])
+        informer.addOriginHandler { change, origin in
+            let label = if case .deleted = change { "\(change.key.name)-deleted" } else { change.key.name }
+            seen.withLock { $0[label, default: []].append(origin) }
+        }
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { await informer.run() }
+            #expect(await waitFor { seen.withLock { $0.values.map(\.count).reduce(0, +) } >= 5 })
+            let origins = seen.withLock { $0 }
+            #expect(origins["a"] == [.initialList, .relist])
+            #expect(origins["c"] == [.watch])
+            #expect(origins["c-deleted"] == [.relist], "missing from the relist")
+            #expect(origins["b"] == [.relist])
+            #expect(Controller.priority(of: .initialList) == .low)
+            #expect(Controller.priority(of: .watch) == .high)
+            #expect(Controller.priority(of: .relist) == .high, "a relist reports only what the watch missed")
+            group.cancelAll()
+        }
+    }
+}
