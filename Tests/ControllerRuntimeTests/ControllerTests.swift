@@ -4,7 +4,7 @@ import Logging
 import Testing
 
 /// An in-memory list/watch source: the test pushes watch events; each watch call serves one stream.
-private final class FeedSource: ListWatchSource, Sendable {
+final class FeedSource: ListWatchSource, Sendable {
     let resourceDescription = "test/v1/widgets"
     let initial: [JSONValue]
     let stream: AsyncThrowingStream<WatchEvent, any Error>
@@ -22,12 +22,12 @@ private final class FeedSource: ListWatchSource, Sendable {
     func watch(resourceVersion: String) async throws -> any AsyncSequence<WatchEvent, any Error> { stream }
 }
 
-private actor Calls {
+actor Calls {
     var keys: [ObjectKey] = []
     func append(_ key: ObjectKey) { keys.append(key) }
 }
 
-private struct RecordingReconciler: Reconciler {
+struct RecordingReconciler: Reconciler {
     let calls: Calls
     let result: @Sendable (ObjectKey) throws -> ReconcileResult
     func reconcile(_ key: ObjectKey) async throws -> ReconcileResult {
@@ -36,7 +36,7 @@ private struct RecordingReconciler: Reconciler {
     }
 }
 
-private func widget(_ name: String, generation: Int64, status: String = "") -> JSONValue {
+func widget(_ name: String, generation: Int64, status: String = "") -> JSONValue {
     [
         "apiVersion": "test/v1", "kind": "Widget",
         "metadata": ["name": .string(name), "namespace": "ns", "generation": .integer(generation)],

@@ -4,6 +4,15 @@ import Logging
 /// Runs a ``Reconciler`` over the keys of one kind: its informer feeds a ``WorkQueue``, `concurrency` workers take
 /// keys from it, and each outcome maps to a queue operation in one place (``handle(_:for:)``).
 ///
+/// ## Priorities
+/// Keys added because something happened are HIGH: a change of the controller's own kind that passes
+/// ``ChangePredicate`` (a new generation, a reconcile request annotation, a deletion...), and the keys a
+/// ``watch(_:map:)`` maps a secondary kind's change to (a source's new artifact). Keys added by a timer are LOW:
+/// ``ReconcileResult/requeue(after:)`` (the periodic drift check) and ``ReconcileInterruption/waiting(requeueAfter:)``
+/// (a dependency wait), as are the changes of an informer's initial list. A failed reconcile is retried with backoff
+/// at the priority it ran with. Workers take HIGH keys first (see ``WorkQueue``), so a new commit is not stuck
+/// behind a queue full of drift checks.
+///
 /// ## Guarantees
 /// - Workers start only after every informer the controller uses holds its first full list.
 /// - One key is never reconciled by two workers at once (the queue's contract).
@@ -43,10 +52,12 @@ package final class Controller: Sendable {
         self.queue = WorkQueue()
         self.metrics = ControllerMetrics()
         let queue = self.queue
-        informer.addHandler { change in
+        informer.addOriginHandler { change, origin in
             switch change {
             case .applied(let key, let old, let new):
-                if ChangePredicate.shouldReconcile(old: old, new: new) { await queue.add(key) }
+                if ChangePredicate.shouldReconcile(old: old, new: new) {
+                    await queue.add(key, priority: Self.priority(of: origin))
+                }
             case .deleted:
                 break
             }
@@ -54,12 +65,20 @@ package final class Controller: Sendable {
     }
 
     /// Queues the keys `map` returns for each change of a secondary kind (e.g. the Kustomizations that use a
-    /// GitRepository whose artifact changed). Call before ``run()``.
+    /// GitRepository whose artifact changed), at HIGH priority (LOW for the other informer's initial list).
+    /// Call before ``run()``.
     package func watch(_ other: Informer, map: @escaping @Sendable (StoreChange) -> [ObjectKey]) {
         let queue = self.queue
-        other.addHandler { change in
-            for key in map(change) { await queue.add(key) }
+        other.addOriginHandler { change, origin in
+            let priority = Self.priority(of: origin)
+            for key in map(change) { await queue.add(key, priority: priority) }
         }
+    }
+
+    /// The priority of a key queued for an informer change: LOW for the initial list (nothing is known to have
+    /// changed, client-go's `isInInitialList`), HIGH for watch events and for what a relist found changed.
+    package static func priority(of origin: ChangeOrigin) -> WorkPriority {
+        origin == .initialList ? .low : .high
     }
 
     /// Runs the workers until the task is cancelled, then drains.
@@ -96,7 +115,8 @@ package final class Controller: Sendable {
         }
     }
 
-    /// Maps a reconcile outcome to queue operations: the only place that does.
+    /// Maps a reconcile outcome to queue operations: the only place that does. Timers (`requeue`, `waiting`) queue
+    /// the key at LOW priority; an error retries it with backoff at the priority it was handed out with.
     package func handle(_ outcome: Result<ReconcileResult, any Error>, for key: ObjectKey) async -> ReconcileOutcome {
         switch outcome {
         case .success(.done):
@@ -104,17 +124,18 @@ package final class Controller: Sendable {
             return .success
         case .success(.requeue(let delay)):
             await queue.forget(key)
-            await queue.add(key, after: delay)
+            await queue.add(key, after: delay, priority: .low)
             return .requeueAfter
         case .failure(ReconcileInterruption.waiting(let delay)):
             await queue.forget(key)
-            await queue.add(key, after: delay)
+            await queue.add(key, after: delay, priority: .low)
             return .waiting
         case .failure(ReconcileInterruption.stalled(let reason)):
             await queue.forget(key)
             logger.warning("reconcile stalled", metadata: ["petrel.key": "\(key)", "reason": "\(reason)"])
             return .stalled
         case .failure(let error):
+            // The retry keeps the priority the key ran with (the queue's default for a key in flight).
             await queue.addRateLimited(key)
             logger.error("reconcile failed; retrying with backoff", metadata: ["petrel.key": "\(key)", "error": "\(error)"])
             return .error

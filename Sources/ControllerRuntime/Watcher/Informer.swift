@@ -6,6 +6,18 @@ import Synchronization
 /// to drop fields no controller reads, so the cache holds less).
 package typealias ObjectTransform = @Sendable (JSONValue) -> JSONValue
 
+/// Where a ``StoreChange`` came from.
+package enum ChangeOrigin: Sendable, Equatable {
+    /// The informer's first complete list: every object is new to the store, nothing is known to have changed
+    /// (client-go's `isInInitialList`).
+    case initialList
+    /// A relist after `410 Gone` or a failed watch: only objects that differ from the store (changes the watch
+    /// missed, objects missing from the list) are reported.
+    case relist
+    /// A watch event.
+    case watch
+}
+
 /// Lists and watches one resource into a ``Store`` and tells its handlers what changed.
 ///
 /// ## Guarantees
@@ -26,7 +38,7 @@ package final class Informer: Sendable {
     package let store: Store
     private let source: any ListWatchSource
     private let logger: Logger
-    private let handlers = Mutex<[@Sendable (StoreChange) async -> Void]>([])
+    private let handlers = Mutex<[@Sendable (StoreChange, ChangeOrigin) async -> Void]>([])
     private let relistCount = Mutex(0)
     private let transform: ObjectTransform?
 
@@ -58,6 +70,12 @@ package final class Informer: Sendable {
 
     /// Registers a handler for changes. Register before ``run()``; a handler added later misses earlier changes.
     package func addHandler(_ handler: @escaping @Sendable (StoreChange) async -> Void) {
+        handlers.withLock { $0.append { change, _ in await handler(change) } }
+    }
+
+    /// Registers a handler for changes that is also told where each change came from (a controller queues the
+    /// changes of the initial list at low priority). Register before ``run()``.
+    package func addOriginHandler(_ handler: @escaping @Sendable (StoreChange, ChangeOrigin) async -> Void) {
         handlers.withLock { $0.append(handler) }
     }
 
@@ -150,11 +168,13 @@ package final class Informer: Sendable {
         for index in events.indices {
             let event = events[index]
             events[index] = .initStarted  // a placeholder without objects: the array no longer holds this page
+            var origin = ChangeOrigin.watch
+            if case .initDone = event { origin = store.isReady ? .relist : .initialList }
             let changes = store.applyDeferred(event)
             guard !current.isEmpty else { continue }
             for change in changes {
                 let decoded = change.change()
-                for handler in current { await handler(decoded) }
+                for handler in current { await handler(decoded, origin) }
             }
         }
         events = []
