@@ -297,4 +297,59 @@ struct ApplyDriftCheckTests {
             #expect(second.verified.objects.count == 20, "re-verified from the dry-run against the new version")
         }
     }
+
+    @Test("a CRD and its resources: unchanged ones need no dry-run; a written CRD makes the later stages dry-run")
+    func crdStage() async throws {
+        try await withCountedApplyEngine { engine, client, log in
+            let options = ApplyOptions(labels: Self.owner)
+            let set = [
+                Manifests.widget("a", namespace: "shop", size: 1), Manifests.widget("b", namespace: "shop", size: 2),
+                Manifests.widgetCRD, Manifests.namespace("shop"), Manifests.configMap("cfg", namespace: "shop"),
+            ]
+            let first = try await engine.validateAndApply(set, options: options, verified: .empty)
+            #expect(first.changeSet.allSatisfy { $0.action == .created })
+            #expect(first.verified.objects.count == 5)
+
+            var mark = log.lines.count
+            let second = try await engine.validateAndApply(set, options: options, verified: first.verified)
+            #expect(second.changeSet.allSatisfy { $0.action == .unchanged })
+            #expect(second.reused == 5)
+            #expect(RequestLog.dryRuns(log.since(mark)).isEmpty, "\(log.since(mark))")
+            #expect(RequestLog.writes(log.since(mark)).isEmpty)
+
+            // The CRD changes (a new optional property): it is written, so the Widgets and the ConfigMap of the
+            // later stage are dry-run again, though their manifests and live versions did not change.
+            var version = try #require(Manifests.widgetCRD[path: ["spec", "versions"]]?.arrayValue?.first)
+            version.set(
+                path: ["schema", "openAPIV3Schema", "properties", "spec", "properties", "color"], to: ["type": "string"])
+            var changedCRD = Manifests.widgetCRD
+            changedCRD.set(path: ["spec", "versions"], to: [version])
+            var changed = set
+            changed[2] = changedCRD
+            mark = log.lines.count
+            let third = try await engine.validateAndApply(changed, options: options, verified: second.verified)
+            let dryRuns = RequestLog.dryRuns(log.since(mark))
+            #expect(third.changeSet.filter { $0.action != .unchanged }.map(\.description) == [
+                "CustomResourceDefinition/widgets.example.com configured"
+            ])
+            #expect(dryRuns.contains { $0.contains("/customresourcedefinitions/widgets.example.com?") }, "\(dryRuns)")
+            #expect(dryRuns.contains { $0.contains("/widgets/a?") } && dryRuns.contains { $0.contains("/widgets/b?") })
+            #expect(dryRuns.contains { $0.contains("/configmaps/cfg?") })
+            #expect(third.verified.objects.count == 5)
+            _ = client
+        }
+    }
+
+    @Test("the verification context names the field manager, the impersonated identity and force")
+    func verificationContext() async throws {
+        try await withApplyEngine { engine, client in
+            let plain = engine.verificationContext(ApplyOptions())
+            let tenant = engine.using(client.impersonating(.serviceAccount(namespace: "team-a", name: "deployer")))
+            let other = engine.using(client.impersonating(.serviceAccount(namespace: "team-a", name: "other")))
+            #expect(tenant.verificationContext(ApplyOptions()) != plain)
+            #expect(tenant.verificationContext(ApplyOptions()) != other.verificationContext(ApplyOptions()))
+            #expect(engine.verificationContext(ApplyOptions(force: true)) != plain)
+            #expect(engine.verificationContext(ApplyOptions(labels: ["a": "b"])) == plain, "labels are in the digest")
+        }
+    }
 }
