@@ -154,11 +154,24 @@ struct ApplyDriftCheckTests {
             print("drift check of 20 objects: \(plainRequests.count) requests without verified objects, "
                 + "\(requests.count) with them")
 
-            // A third check trusts the set the second returned.
+            // A third check trusts the set the second returned, within its maximum age.
             mark = log.lines.count
-            let third = try await engine.validateAndApply(Self.appSet(), options: options, verified: second.verified)
+            let third = try await engine.validateAndApply(
+                Self.appSet(), options: options, verified: second.verified, maxAge: .seconds(3600))
             #expect(third.reused == 20)
             #expect(RequestLog.dryRuns(log.since(mark)).isEmpty)
+
+            // Verifications older than the maximum age are dry-run (and verified anew) though nothing changed.
+            mark = log.lines.count
+            let aged = try await engine.validateAndApply(
+                Self.appSet(), options: options, verified: third.verified, maxAge: .zero)
+            #expect(aged.reused == 0)
+            #expect(RequestLog.dryRuns(log.since(mark)).count == 20)
+            #expect(aged.changeSet.allSatisfy { $0.action == .unchanged })
+            #expect(aged.verified.objects.count == 20)
+            #expect(aged.verified.objects.values.allSatisfy { fresh in
+                third.verified.objects.values.allSatisfy { fresh.verifiedAt > $0.verifiedAt }
+            })
             _ = client
         }
     }

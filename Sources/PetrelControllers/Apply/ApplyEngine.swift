@@ -97,14 +97,22 @@ package final class ApplyEngine: Sendable {
     /// (a new admission policy or webhook, a CustomResourceDefinition changed outside the set): such an object is
     /// checked again when its manifest or live version changes, or with an empty `verified` (a restart).
     ///
+    /// `maxAge` bounds that: an object verified longer ago is dry-run again (and verified anew) even when
+    /// nothing changed. Nil: no bound.
+    ///
     /// The returned ``ApplyResult/verified`` holds exactly the objects of this set that are verified now; objects
     /// skipped by policy or planned without a matching version are left out (dry-run next time).
     package func validateAndApply(
-        _ objects: [JSONValue], options: ApplyOptions, verified: VerifiedSet
+        _ objects: [JSONValue], options: ApplyOptions, verified: VerifiedSet, maxAge: Duration? = nil
     ) async throws(ApplyError) -> ApplyResult {
         var options = options
         let context = verificationContext(options)
-        options.verification = Verification(prior: verified.context == context ? verified.objects : [:])
+        var prior = verified.context == context ? verified.objects : [:]
+        if let maxAge {
+            let now = ContinuousClock.now
+            prior = prior.filter { $0.value.verifiedAt.duration(to: now) < maxAge }
+        }
+        options.verification = Verification(prior: prior)
         let desired = try prepare(objects, options: options)
         let planned = try await validatedPlans(desired, options: options)
         let staged = try await applyStaged(desired, planned: planned, options: options)

@@ -14,11 +14,14 @@ package struct VerifiedObject: Sendable, Equatable {
     package var uid: String
     /// The live object's `metadata.resourceVersion`.
     package var resourceVersion: String
+    /// When the dry-run or apply verified it (kept while later checks reuse the verification).
+    package var verifiedAt: ContinuousClock.Instant
 
-    package init(digest: String, uid: String, resourceVersion: String) {
+    package init(digest: String, uid: String, resourceVersion: String, verifiedAt: ContinuousClock.Instant = .now) {
         self.digest = digest
         self.uid = uid
         self.resourceVersion = resourceVersion
+        self.verifiedAt = verifiedAt
     }
 
     /// The digest of `object` as sent to `resource`: the sorted-key JSON of both.

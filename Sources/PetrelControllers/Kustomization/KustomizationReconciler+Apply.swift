@@ -29,7 +29,8 @@ extension KustomizationReconciler {
             // One dry-run per object validates the whole set and plans its apply, except for objects unchanged
             // since the last apply verified them (same manifest, same live resourceVersion): those need none.
             let result = try await engine.validateAndApply(
-                objects, options: options, verified: verifiedObjects.verified(for: object))
+                objects, options: options, verified: verifiedObjects.verified(for: object),
+                maxAge: self.options.verifiedObjectMaxAge)
             verifiedObjects.record(result.verified, for: object)
             applied = result.changeSet
             if result.reused > 0 {

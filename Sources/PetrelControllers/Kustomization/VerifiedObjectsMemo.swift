@@ -13,6 +13,9 @@ import Synchronization
 ///   objects of its last successful apply (bounded by its inventory).
 /// - Forgotten when a reconcile fails (any step) or the Kustomization is deleted, and the engine ignores a set
 ///   verified under another identity (`spec.serviceAccountName`), field manager or `spec.force`.
+/// - An object verified longer ago than ``KustomizationControllerOptions/verifiedObjectMaxAge`` (1 hour) is
+///   dry-run again, so a change of the server's rules for untouched objects (admission webhooks, policies, a
+///   CustomResourceDefinition changed outside the set) is noticed within that time.
 /// - Memory only: a restarted controller dry-runs every object once.
 package final class VerifiedObjectsMemo: Sendable {
     private let sets = Mutex<[String: VerifiedSet]>([:])
