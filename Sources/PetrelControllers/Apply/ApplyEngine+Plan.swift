@@ -22,6 +22,12 @@ extension ApplyEngine {
         var step: Step
         /// `managedFields` to write before applying, taking over other managers' fields (nil: none).
         var takeover: JSONValue? = nil
+        /// The digest of the object as sent, when verifications are kept (see ``VerifiedObject``).
+        var digest: String? = nil
+        /// The verification this plan establishes without a write (`unchanged`), if any.
+        var verified: VerifiedObject? = nil
+        /// Found `unchanged` from a previous verification, without a dry-run.
+        var reused = false
     }
 
     /// Why planning one object failed, keeping the client error to recognise deferrable failures.
@@ -132,6 +138,11 @@ extension ApplyEngine {
     }
 
     /// Locates the object through discovery, reads it (unless `hint` says), dry-runs it and decides what to do.
+    ///
+    /// With ``ApplyOptions/verification``, an object whose manifest digest, live `uid` and live `resourceVersion`
+    /// all equal its previous verification is `unchanged` without a dry-run (``Plan/reused``): neither Petrel's
+    /// manifest nor the live object changed since a dry-run or apply of exactly this manifest left them equal.
+    /// Objects with a `kustomize.petrel.dev/ssa` policy always take the dry-run path.
     func plan(_ desired: Desired, options: ApplyOptions, hint: LiveHint = .unknown) async throws(PlanFailure) -> Plan {
         var item = desired
         let located: (GroupVersionResource, String?)
@@ -158,6 +169,14 @@ extension ApplyEngine {
         }
         item.id.namespace = namespace ?? ""
         item.object.kube.namespace = namespace
+        // The digest of exactly what is sent, computed only when verifications are kept.
+        let digest = options.verification.map { _ in VerifiedObject.digest(of: item.object, resource: resource) }
+        let finalItem = item
+        func made(_ step: Step, takeover: JSONValue? = nil, verified: VerifiedObject? = nil, reused: Bool = false) -> Plan {
+            Plan(
+                item: finalItem, resource: resource, namespace: namespace, step: step, takeover: takeover,
+                digest: digest, verified: verified, reused: reused)
+        }
         let policy = ObjectPolicy(item.object)
         var earlyDryRun: Result<JSONValue, KubeClientError>?
         let live: JSONValue?
@@ -168,7 +187,7 @@ extension ApplyEngine {
             let result = await dryRunApply(item, resource: resource, namespace: namespace)
             if case .success(let dryRun) = result, (dryRun.kube.resourceVersion ?? "").isEmpty {
                 // A dry-run create: the object does not exist.
-                return Plan(item: item, resource: resource, namespace: namespace, step: .create)
+                return made(.create)
             }
             earlyDryRun = result
             live = try await read(item, resource: resource, namespace: namespace)
@@ -176,7 +195,13 @@ extension ApplyEngine {
             live = try await read(item, resource: resource, namespace: namespace)
         }
         if policy.excluded || live.map({ ObjectPolicy($0).excluded }) == true || (policy.ifNotPresent && live != nil) {
-            return Plan(item: item, resource: resource, namespace: namespace, step: .skip)
+            return made(.skip)
+        }
+        if earlyDryRun == nil, policy.ssa.isEmpty, let digest, let live, let prior = options.verification?.prior[item.id],
+            prior.digest == digest, prior.matches(live)
+        {
+            // Unchanged since verified: the same manifest, and the live object is the very version verified.
+            return made(.unchanged, verified: prior, reused: true)
         }
         let dryRunResult: Result<JSONValue, KubeClientError>
         if let earlyDryRun {
@@ -190,18 +215,22 @@ extension ApplyEngine {
             dryRun = result
         case .failure(let error):
             if live != nil, options.force || policy.force, Self.isImmutableFieldError(error) {
-                return Plan(item: item, resource: resource, namespace: namespace, step: .recreate)
+                return made(.recreate)
             }
             throw PlanFailure(
                 failure: ApplyFailure(id: item.id, message: "\(item.id) dry-run failed (\(error.reason)): \(Self.describe(error))"),
                 phase: .dryRun, cause: error)
         }
-        guard let live else { return Plan(item: item, resource: resource, namespace: namespace, step: .create) }
+        guard let live else { return made(.create) }
         if !policy.merge, let takeover = Self.managedFieldsTakingOver(live, manager: fieldManager) {
-            return Plan(item: item, resource: resource, namespace: namespace, step: .configure, takeover: takeover)
+            return made(.configure, takeover: takeover)
         }
         let drifted = !Self.comparable(dryRun).semanticallyEquals(Self.comparable(live))
-        return Plan(item: item, resource: resource, namespace: namespace, step: drifted ? .configure : .unchanged)
+        if drifted { return made(.configure) }
+        // Verified without a write only when the dry-run ran against the very version compared with.
+        let sameVersion =
+            dryRun.kube.uid == live.kube.uid && dryRun.kube.resourceVersion == live.kube.resourceVersion
+        return made(.unchanged, verified: sameVersion ? digest.flatMap { VerifiedObject(digest: $0, object: live) } : nil)
     }
 
     /// The live object, or nil when it does not exist.
@@ -233,8 +262,8 @@ extension ApplyEngine {
     /// Performs the plans' writes, results in plan order. Consecutive plans of one kind are written up to
     /// ``concurrency`` at a time; kinds still go one after another in apply order (a ServiceAccount before the Pod
     /// naming it, a LimitRange before what it limits).
-    func execute(_ plans: [Plan]) async -> [Result<ChangeSetEntry, ApplyFailure>] {
-        var results: [Result<ChangeSetEntry, ApplyFailure>] = []
+    func execute(_ plans: [Plan]) async -> [Result<Executed, ApplyFailure>] {
+        var results: [Result<Executed, ApplyFailure>] = []
         results.reserveCapacity(plans.count)
         var start = 0
         while start < plans.count {
@@ -251,18 +280,23 @@ extension ApplyEngine {
     }
 
     /// Writes `plans` with at most ``concurrency`` in flight; results in input order.
-    private func executeConcurrently(_ plans: [Plan]) async -> [Result<ChangeSetEntry, ApplyFailure>] {
-        let executeOne: @Sendable (Int, Plan) async -> (Int, Result<ChangeSetEntry, ApplyFailure>) = { index, plan in
+    private func executeConcurrently(_ plans: [Plan]) async -> [Result<Executed, ApplyFailure>] {
+        let executeOne: @Sendable (Int, Plan) async -> (Int, Result<Executed, ApplyFailure>) = { index, plan in
             do throws(ApplyFailure) { return (index, .success(try await self.execute(plan))) } catch {
                 return (index, .failure(error))
             }
         }
         // Nothing to write: no tasks.
         if plans.allSatisfy({ $0.step == .skip || $0.step == .unchanged }) {
-            return plans.map { .success(ChangeSetEntry(id: $0.item.id, action: $0.step == .skip ? .skipped : .unchanged)) }
+            return plans.map { plan in
+                .success(
+                    Executed(
+                        entry: ChangeSetEntry(id: plan.item.id, action: plan.step == .skip ? .skipped : .unchanged),
+                        verified: plan.verified, reused: plan.reused))
+            }
         }
-        return await withTaskGroup(of: (Int, Result<ChangeSetEntry, ApplyFailure>).self) { group in
-            var results = [Result<ChangeSetEntry, ApplyFailure>?](repeating: nil, count: plans.count)
+        return await withTaskGroup(of: (Int, Result<Executed, ApplyFailure>).self) { group in
+            var results = [Result<Executed, ApplyFailure>?](repeating: nil, count: plans.count)
             var pending = Array(plans.enumerated()).reversed().map { ($0.offset, $0.element) }
             for _ in 0..<min(concurrency, plans.count) {
                 if let (index, plan) = pending.popLast() { group.addTask { await executeOne(index, plan) } }
@@ -275,12 +309,24 @@ extension ApplyEngine {
         }
     }
 
-    /// Performs a plan's write, if any.
-    func execute(_ plan: Plan) async throws(ApplyFailure) -> ChangeSetEntry {
+    /// What executing one plan did: its change-set entry and, when kept, the object's new verification.
+    struct Executed: Sendable {
+        var entry: ChangeSetEntry
+        var verified: VerifiedObject?
+        var reused: Bool
+    }
+
+    /// Performs a plan's write, if any; the verification is the server's answer to the apply (or the plan's own).
+    func execute(_ plan: Plan) async throws(ApplyFailure) -> Executed {
         let id = plan.item.id
+        func executed(_ action: ChangeAction, response: JSONValue?) -> Executed {
+            let verified = response.flatMap { response in plan.digest.flatMap { VerifiedObject(digest: $0, object: response) } }
+            return Executed(entry: ChangeSetEntry(id: id, action: action), verified: verified, reused: false)
+        }
         switch plan.step {
-        case .skip: return ChangeSetEntry(id: id, action: .skipped)
-        case .unchanged: return ChangeSetEntry(id: id, action: .unchanged)
+        case .skip: return Executed(entry: ChangeSetEntry(id: id, action: .skipped), verified: nil, reused: false)
+        case .unchanged:
+            return Executed(entry: ChangeSetEntry(id: id, action: .unchanged), verified: plan.verified, reused: plan.reused)
         case .create, .configure:
             if let takeover = plan.takeover {
                 do {
@@ -291,8 +337,8 @@ extension ApplyEngine {
                     throw ApplyFailure(id: id, message: "\(id) failed to take over its fields from other managers: \(error.message)")
                 }
             }
-            try await write(plan)
-            return ChangeSetEntry(id: id, action: plan.step == .create ? .created : .configured)
+            let response = try await write(plan)
+            return executed(plan.step == .create ? .created : .configured, response: response)
         case .recreate:
             logger.info("recreating \(id): an immutable field changed")
             do {
@@ -303,14 +349,14 @@ extension ApplyEngine {
                 throw ApplyFailure(id: id, message: "\(id) immutable field changed, failed to delete it: \(error.message)")
             } catch {}
             try await waitDeleted(plan)
-            try await write(plan)
-            return ChangeSetEntry(id: id, action: .created)
+            return executed(.created, response: try await write(plan))
         }
     }
 
-    private func write(_ plan: Plan) async throws(ApplyFailure) {
+    /// Applies the plan's object; returns the server's answer (the object as written).
+    private func write(_ plan: Plan) async throws(ApplyFailure) -> JSONValue {
         do {
-            _ = try await client.apply(
+            return try await client.apply(
                 plan.resource, namespace: plan.namespace, plan.item.object, fieldManager: fieldManager, force: true)
         } catch {
             throw ApplyFailure(id: plan.item.id, message: "\(plan.item.id) apply failed (\(error.reason)): \(Self.describe(error))")

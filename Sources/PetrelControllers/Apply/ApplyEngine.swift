@@ -14,6 +14,9 @@ import Logging
 /// of a GET each, and an object absent from it is known new from its dry-run (no `resourceVersion`): so an
 /// unchanged object costs one dry-run PATCH (plus its share of the LIST), a new one a dry-run and an apply.
 /// ``validateAndApply(_:options:)`` dry-runs each object once for both the validation and the apply.
+/// ``validateAndApply(_:options:verified:)`` also skips the dry-run of objects whose manifest and live
+/// `resourceVersion` are those it verified last time (``VerifiedSet``): a steady-state drift check then costs the
+/// LISTs (or GETs) only.
 ///
 /// Drift correction (Flux's cleanup): unless the object says `kustomize.petrel.dev/ssa: Merge`, fields owned by
 /// `kubectl`/`kubectl-*`, `before-first-apply` or Petrel's own `Update` operations are first moved to Petrel's
@@ -62,7 +65,7 @@ package final class ApplyEngine: Sendable {
     /// ``ApplyError/validationFailed(_:)`` and earlier stages stay applied (as in Flux). The returned change set
     /// is in apply order and includes skipped objects.
     package func apply(_ objects: [JSONValue], options: ApplyOptions) async throws(ApplyError) -> [ChangeSetEntry] {
-        try await applyStaged(try prepare(objects, options: options), planned: [:], options: options)
+        try await applyStaged(try prepare(objects, options: options), planned: [:], options: options).changeSet
     }
 
     /// ``validate(_:options:)`` then ``apply(_:options:)`` with one dry-run per object instead of two: the plans
@@ -74,7 +77,55 @@ package final class ApplyEngine: Sendable {
     package func validateAndApply(_ objects: [JSONValue], options: ApplyOptions) async throws(ApplyError) -> [ChangeSetEntry] {
         let desired = try prepare(objects, options: options)
         let planned = try await validatedPlans(desired, options: options)
-        return try await applyStaged(desired, planned: planned, options: options)
+        return try await applyStaged(desired, planned: planned, options: options).changeSet
+    }
+
+    /// ``validateAndApply(_:options:)`` for a drift check that skips the dry-run of objects provably unchanged
+    /// since `verified` (what the previous call for the same set returned).
+    ///
+    /// An object is `unchanged` without a dry-run when its manifest as sent (digest) equals the one verified and
+    /// the live object read for planning (owner-label LIST, or GET) has the verified `uid` and `resourceVersion`:
+    /// nobody wrote it since a dry-run or apply of exactly this manifest left it as desired. Every other object —
+    /// new or changed manifest, live object edited (status updates included), deleted or recreated, not found by
+    /// the LIST, a `kustomize.petrel.dev/ssa` policy, another field manager, identity or ``ApplyOptions/force``
+    /// (`verified.context`) — takes the dry-run path. After a CustomResourceDefinition of the set is written, the
+    /// later stages are planned again with dry-runs only (the schema may have changed).
+    ///
+    /// Validation keeps its guarantee: every object that may be written is dry-run before anything is written,
+    /// and any dry-run failure writes nothing; the objects skipped are unchanged since they were last dry-run or
+    /// applied successfully. What the skip cannot see is a change of the server's rules for an untouched object
+    /// (a new admission policy or webhook, a CustomResourceDefinition changed outside the set): such an object is
+    /// checked again when its manifest or live version changes, or with an empty `verified` (a restart).
+    ///
+    /// `maxAge` bounds that: an object verified longer ago is dry-run again (and verified anew) even when
+    /// nothing changed. Nil: no bound.
+    ///
+    /// The returned ``ApplyResult/verified`` holds exactly the objects of this set that are verified now; objects
+    /// skipped by policy or planned without a matching version are left out (dry-run next time).
+    package func validateAndApply(
+        _ objects: [JSONValue], options: ApplyOptions, verified: VerifiedSet, maxAge: Duration? = nil
+    ) async throws(ApplyError) -> ApplyResult {
+        var options = options
+        let context = verificationContext(options)
+        var prior = verified.context == context ? verified.objects : [:]
+        if let maxAge {
+            let now = ContinuousClock.now
+            prior = prior.filter { $0.value.verifiedAt.duration(to: now) < maxAge }
+        }
+        options.verification = Verification(prior: prior)
+        let desired = try prepare(objects, options: options)
+        let planned = try await validatedPlans(desired, options: options)
+        let staged = try await applyStaged(desired, planned: planned, options: options)
+        return ApplyResult(
+            changeSet: staged.changeSet, verified: VerifiedSet(context: context, objects: staged.verified),
+            reused: staged.reused)
+    }
+
+    /// What ``applyStaged(_:planned:options:)`` did: the change set, the objects verified, how many reused.
+    struct Staged {
+        var changeSet: [ChangeSetEntry] = []
+        var verified: [ResourceID: VerifiedObject] = [:]
+        var reused = 0
     }
 
     /// Dry-runs every object; returns the plans by id, throwing every non-deferrable failure together.
@@ -103,8 +154,9 @@ package final class ApplyEngine: Sendable {
     /// Applies `desired` stage by stage, reusing `planned` (by the manifest's id) while no CRD was written.
     private func applyStaged(
         _ desired: [Desired], planned: [ResourceID: Plan], options: ApplyOptions
-    ) async throws(ApplyError) -> [ChangeSetEntry] {
-        var changeSet: [ChangeSetEntry] = []
+    ) async throws(ApplyError) -> Staged {
+        var staged = Staged()
+        var options = options
         var reusable = planned
         for stage in ApplyOrder.Stage.allCases {
             let items = sortedForApply(desired.filter { ApplyOrder.stage(ofKind: $0.id.kind) == stage })
@@ -122,7 +174,10 @@ package final class ApplyEngine: Sendable {
             let ready = plans.compactMap { $0 }
             for result in await execute(ready) {
                 switch result {
-                case .success(let entry): changeSet.append(entry)
+                case .success(let executed):
+                    staged.changeSet.append(executed.entry)
+                    if let verified = executed.verified { staged.verified[executed.entry.id] = verified }
+                    if executed.reused { staged.reused += 1 }
                 case .failure(let failure): failures.append(failure)
                 }
             }
@@ -130,11 +185,13 @@ package final class ApplyEngine: Sendable {
             let crds = ready.filter { $0.step != .skip && $0.step != .unchanged && Self.isCRD($0.item.id) }
             if !crds.isEmpty {
                 reusable = [:]
+                // The schema of later stages may have changed: dry-run all of them.
+                if options.verification != nil { options.verification?.prior = [:] }
             }
             let allCRDs = ready.filter { $0.step != .skip && Self.isCRD($0.item.id) }
             if !allCRDs.isEmpty { try await waitEstablished(allCRDs.map(\.item)) }
         }
-        return changeSet
+        return staged
     }
 
     /// Deletes `stale` objects (skipping those annotated kustomize.petrel.dev/prune: disabled and those already gone).

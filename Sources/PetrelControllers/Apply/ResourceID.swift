@@ -87,6 +87,10 @@ package struct ApplyOptions: Sendable {
     package var force: Bool
     /// Labels added to every object (e.g. `kustomize.petrel.dev/name`). Default none.
     package var labels: [String: String]
+    /// Verified objects whose dry-run may be skipped while unchanged, and whether planning computes digests to
+    /// verify objects; set by ``ApplyEngine/validateAndApply(_:options:verified:)`` only. Nil: every object is
+    /// dry-run and nothing is recorded.
+    var verification: ApplyEngine.Verification? = nil
 
     package init(force: Bool = false, labels: [String: String] = [:]) {
         self.force = force

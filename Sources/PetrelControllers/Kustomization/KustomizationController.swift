@@ -19,6 +19,11 @@ package struct KustomizationControllerOptions: Sendable {
     /// `spec.serviceAccountName` (`--default-service-account`, multi-tenancy lockdown). Default nil: such
     /// Kustomizations apply with the controller's own identity.
     package var defaultServiceAccount: String? = nil
+    /// How long an object verified by a dry-run or apply may skip its dry-run at later drift checks while neither
+    /// its manifest nor its live `resourceVersion` changes (see ``VerifiedObjectsMemo``). After that it is dry-run
+    /// again, so a change of the server's rules for untouched objects (a new mutating webhook or admission policy)
+    /// is noticed within this time. Default 1 hour; nil: until the object changes or the controller restarts.
+    package var verifiedObjectMaxAge: Duration? = .seconds(3600)
 
     /// Options with every default.
     package init() {}

@@ -12,6 +12,9 @@ extension KustomizationReconciler {
 
     /// Dry-runs the whole set, applies it, records the new inventory and prunes what left the source.
     ///
+    /// Objects verified by the previous apply and unchanged since on both sides (``VerifiedObjectsMemo``) skip
+    /// their dry-run; everything that may be written is still dry-run before anything is written.
+    ///
     /// A dry-run failure applies nothing, prunes nothing and keeps the inventory. Objects whose prune failed stay
     /// in the inventory, so the next reconcile tries again.
     ///
@@ -23,9 +26,19 @@ extension KustomizationReconciler {
         options.labels = Self.ownerLabels(of: object)
         let applied: [ChangeSetEntry]
         do {
-            // One dry-run per object validates the whole set and plans its apply.
-            applied = try await engine.validateAndApply(objects, options: options)
+            // One dry-run per object validates the whole set and plans its apply, except for objects unchanged
+            // since the last apply verified them (same manifest, same live resourceVersion): those need none.
+            let result = try await engine.validateAndApply(
+                objects, options: options, verified: verifiedObjects.verified(for: object),
+                maxAge: self.options.verifiedObjectMaxAge)
+            verifiedObjects.record(result.verified, for: object)
+            applied = result.changeSet
+            if result.reused > 0 {
+                logger.debug(
+                    "\(result.reused) of \(objects.count) objects unchanged since verified: no dry-run for them")
+            }
         } catch {
+            verifiedObjects.forget(object)
             switch error {
             case .validationFailed, .invalidManifest:
                 throw KustomizationError.reconciliationFailed("dry-run failed: \(error.message)")

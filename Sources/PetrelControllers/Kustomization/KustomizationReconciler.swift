@@ -33,6 +33,8 @@ package struct KustomizationReconciler: Reconciler {
     let builder: ManifestBuilder
     /// The last complete apply of each Kustomization, to skip identical builds between drift checks.
     let memo: AppliedSetMemo
+    /// The objects each Kustomization's last apply verified, to skip their dry-run at the drift check.
+    let verifiedObjects: VerifiedObjectsMemo
 
     /// The field manager for applies, status writes and finalizer patches.
     package static let fieldManager = "petrel-kustomize-controller"
@@ -54,6 +56,7 @@ package struct KustomizationReconciler: Reconciler {
         self.fetcher = fetcher ?? ArtifactFetcher(cache: ArtifactCache(), logger: logger)
         self.builder = builder
         self.memo = AppliedSetMemo()
+        self.verifiedObjects = VerifiedObjectsMemo()
     }
 
     package func reconcile(_ key: ObjectKey) async throws -> ReconcileResult {
@@ -64,7 +67,7 @@ package struct KustomizationReconciler: Reconciler {
         log[metadataKey: "petrel.namespace"] = "\(key.namespace)"
         log[metadataKey: "petrel.name"] = "\(key.name)"
         if object.metadata.isBeingDeleted {
-            memo.forget(object)
+            forget(object)
             try await finalize(object, json: json, logger: log)
             return .done
         }
@@ -131,18 +134,24 @@ package struct KustomizationReconciler: Reconciler {
             }
             return .succeeded(revision: artifact.revision, changes: changes, healthChecked: healthChecked)
         } catch let interruption as StepInterruption {
-            memo.forget(object)
+            forget(object)
             switch interruption {
             case .waiting(let error, let delay): return .waiting(error, delay: delay)
             case .stalled(let error): return .stalled(error)
             }
         } catch let error as KustomizationError {
-            memo.forget(object)
+            forget(object)
             return .failed(error)
         } catch {
-            memo.forget(object)
+            forget(object)
             return .failed(.reconciliationFailed("\(error)"))
         }
+    }
+
+    /// Forgets what the memos know of `object` (a failed reconcile or a deletion).
+    private func forget(_ object: Kustomization) {
+        memo.forget(object)
+        verifiedObjects.forget(object)
     }
 
     /// Non-failure stops of the step chain.
