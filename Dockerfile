@@ -15,8 +15,9 @@ WORKDIR /src
 COPY Package.swift ./
 RUN swift package resolve
 COPY . .
-RUN swift build -c release --static-swift-stdlib --product petrel-controller \
-    && swift build -c release --static-swift-stdlib --product petrel \
+# scripts/build-release.sh: static Swift runtime, lld, packed relocations, functions in the order of
+# scripts/petrel-controller.order (less resident code).
+RUN bash scripts/build-release.sh petrel-controller petrel \
     && mkdir -p /out \
     && cp "$(swift build -c release --show-bin-path)/petrel-controller" "$(swift build -c release --show-bin-path)/petrel" /out/ \
     && strip /out/petrel-controller /out/petrel

@@ -12,7 +12,7 @@ The controller runs with its default client-side rate limit (--kube-api-qps 50, 
 unless PETREL_BENCH_QPS is set (then qps and burst are both that value): at 50 requests/s the limit, not the
 controller, bounds creation -> all Ready (two requests per object at least: dry-run and apply).
 """
-import os, re, socket, subprocess, sys, tempfile, threading, time
+import os, shlex, re, socket, subprocess, sys, tempfile, threading, time
 
 from kubernetes import client as kube, config as kubeconfig_loader, watch as kube_watch
 
@@ -57,6 +57,9 @@ def main():
     each = int(sys.argv[4]) if len(sys.argv) > 4 else 20
     commits = int(sys.argv[5]) if len(sys.argv) > 5 else 10
     processes = []
+    # PETREL_BENCH_CONTROLLER_WRAPPER (e.g. a valgrind command line) runs the controller under it: the order-file
+    # script (scripts/orderfile.sh) uses it to learn which functions a controller's life runs.
+    wrapper = shlex.split(os.environ.get("PETREL_BENCH_CONTROLLER_WRAPPER", ""))
     with tempfile.TemporaryDirectory() as tmp:
         try:
             # The repository: one folder per Kustomization, each with `each` ConfigMaps.
@@ -95,7 +98,7 @@ def main():
             qps_flags = ["--kube-api-qps", qps, "--kube-api-burst", qps] if qps else []
             print(f"controller client rate limit: {'qps=burst=' + qps if qps else 'default (qps 50, burst 300)'}")
             controller = subprocess.Popen(
-                [controller_binary, "--kubeconfig", kubeconfig, "--no-leader-elect", "--log-level", "warning",
+                wrapper + [controller_binary, "--kubeconfig", kubeconfig, "--no-leader-elect", "--log-level", "warning",
                  "--storage-path", os.path.join(tmp, "storage"), "--storage-addr", f"127.0.0.1:{storage_port}",
                  "--storage-adv-addr", f"127.0.0.1:{storage_port}", "--metrics-addr", f"127.0.0.1:{free_port()}",
                  "--health-addr", f"127.0.0.1:{free_port()}"] + qps_flags,
@@ -221,7 +224,7 @@ spec: {{sourceRef: {{kind: GitRepository, name: apps}}, path: ./apps/app-{i}, in
             for process in reversed(processes):
                 process.terminate()
                 try:
-                    process.wait(timeout=10)
+                    process.wait(timeout=300 if wrapper else 10)
                 except subprocess.TimeoutExpired:
                     process.kill()
 

@@ -9,9 +9,10 @@ bytes held per object and where the resident memory is; this script adds the pro
 20 ms from /proc/PID/status).
 
 usage: runtime_bench.py PETREL_CONTROLLER PETREL_APISERVER [OBJECTS] [CACHE_OBJECTS]
-       (PHASES=latency,throughput,rss in the environment selects phases)
+       (PHASES=latency,throughput,rss in the environment selects phases; PETREL_BENCH_CONTROLLER_WRAPPER, e.g. a
+       valgrind command line, runs the measured phase under it: scripts/orderfile.sh uses that)
 """
-import os, re, subprocess, sys, tempfile, threading, time
+import os, re, shlex, subprocess, sys, tempfile, threading, time
 
 def start_apiserver(binary):
     proc = subprocess.Popen([binary, "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
@@ -72,7 +73,8 @@ def main():
                     argv = base + ["--phase", "rss", "--namespace", match.group(1)]
                 else:
                     argv = base + ["--phase", phase, "--objects", objects]
-                code, out, err, peak = run_sampled(argv)
+                code, out, err, peak = run_sampled(
+                    shlex.split(os.environ.get("PETREL_BENCH_CONTROLLER_WRAPPER", "")) + argv)
                 sys.stdout.write(out)
                 if phase == "rss":
                     sys.stdout.write(f"  peak RSS of the rss process: {peak / 1024:.1f} MiB\n")
