@@ -16,7 +16,7 @@ strip --strip-debug -o "$work/petrel-controller" .build/release/petrel-controlle
 export PATH="${PETREL_VENV:-$PWD/.petrel/venv}/bin:$PATH"
 callgrind="valgrind --tool=callgrind --dump-instr=no --compress-strings=no --demangle=no"
 PHASES=rss PETREL_BENCH_CONTROLLER_WRAPPER="$callgrind --callgrind-out-file=$work/informer.%p" \
-    python3 Benchmarks/runtime_bench.py "$work/petrel-controller" .build/release/petrel-apiserver 100 500
+    python3 Benchmarks/runtime_bench.py "$work/petrel-controller" .build/release/petrel-apiserver 100 3000
 PETREL_BENCH_INTERVAL=10 PETREL_BENCH_CONTROLLER_WRAPPER="$callgrind --callgrind-out-file=$work/controller.%p" \
     python3 Benchmarks/kustomization_bench.py "$work/petrel-controller" .build/release/petrel-apiserver 4 5 2
 python3 scripts/orderfile.py "$work/petrel-controller" scripts/petrel-controller.order \
