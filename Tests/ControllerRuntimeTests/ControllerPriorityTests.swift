@@ -9,15 +9,6 @@ import Testing
 private let configMaps = GroupVersionResource(group: "", version: "v1", resource: "configmaps")
 private let namespaces = GroupVersionResource(group: "", version: "v1", resource: "namespaces")
 
-private func waitFor(_ timeout: Duration = .seconds(60), _ condition: @Sendable () async -> Bool) async -> Bool {
-    let deadline = ContinuousClock.now.advanced(by: timeout)
-    while ContinuousClock.now < deadline {
-        if await condition() { return true }
-        try? await Task.sleep(for: .milliseconds(5))
-    }
-    return false
-}
-
 /// Every reconcile in order, with whether the watched object's update was already in the informer's store.
 private actor Trace {
     struct Entry: Sendable {
@@ -64,7 +55,7 @@ struct ControllerPriorityTests {
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { await informer.run() }
             group.addTask { await sourceInformer.run() }
-            #expect(await waitFor { await queue.statistics.depth == 3 })
+            #expect(await eventually { await queue.statistics.depth == 3 })
             #expect(await queue.pendingPriority(key("a")) == .low, "initial list")
             #expect(await queue.pendingPriority(key("b")) == .low, "initial list")
             #expect(await queue.pendingPriority(mapped) == .low, "mapped from the other informer's initial list")
@@ -72,17 +63,17 @@ struct ControllerPriorityTests {
             own.continuation.yield(WatchEvent(type: .modified, object: widget("a", generation: 2)))
             own.continuation.yield(WatchEvent(type: .modified, object: widget("b", generation: 1, status: "Ready")))
             own.continuation.yield(WatchEvent(type: .added, object: widget("d", generation: 1)))
-            #expect(await waitFor { await queue.pendingPriority(key("d")) == .high })
+            #expect(await eventually { await queue.pendingPriority(key("d")) == .high })
             #expect(await queue.pendingPriority(key("a")) == .high, "a new generation is an event")
             #expect(await queue.pendingPriority(key("b")) == .low, "a status-only write is not an event")
 
             var requested = widget("b", generation: 1, status: "Ready")
             requested.set(path: ["metadata", "annotations", reconcileRequestAnnotation], to: "2026-11-23T18:00:00Z")
             own.continuation.yield(WatchEvent(type: .modified, object: requested))
-            #expect(await waitFor { await queue.pendingPriority(key("b")) == .high }, "a reconcile request")
+            #expect(await eventually { await queue.pendingPriority(key("b")) == .high }, "a reconcile request")
 
             sources.continuation.yield(WatchEvent(type: .modified, object: widget("source", generation: 2)))
-            #expect(await waitFor { await queue.pendingPriority(mapped) == .high }, "a mapped event of the other kind")
+            #expect(await eventually { await queue.pendingPriority(mapped) == .high }, "a mapped event of the other kind")
 
             let timer = key("timer")
             #expect(await controller.handle(.success(.requeue(after: .seconds(600))), for: timer) == .requeueAfter)
@@ -141,14 +132,14 @@ struct ControllerPriorityTests {
             group.addTask { await informer.run() }
             group.addTask { await controller.run() }
             // Two full rounds: from then on every key but the one in flight waits as a LOW timer key.
-            #expect(await waitFor { await trace.count >= 2 * objects })
+            #expect(await eventually { await trace.count >= 2 * objects })
             let backlog = await controller.queue.statistics
             try #require(backlog.lowDepth >= objects - 5, "a backlog of drift checks: \(backlog)")
             #expect(await controller.queue.pendingPriority(watched) == nil, "the watched object waits for its update")
             #expect(backlog.highDepth == 0)
             _ = try await client.patch(
                 configMaps, namespace: namespace, name: watched.name, .merge(["metadata": ["labels": ["bump": "1"]]]))
-            let reconciled = await waitFor {
+            let reconciled = await eventually {
                 await trace.entries.contains { $0.name == watched.name && $0.updateVisible }
             }
             #expect(reconciled, "the updated object was reconciled")
@@ -207,7 +198,7 @@ struct InformerChangeOriginTests {
         }
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { await informer.run() }
-            #expect(await waitFor { seen.withLock { $0.values.map(\.count).reduce(0, +) } >= 5 })
+            #expect(await eventually { seen.withLock { $0.values.map(\.count).reduce(0, +) } >= 5 })
             let origins = seen.withLock { $0 }
             #expect(origins["a"] == [.initialList, .relist])
             #expect(origins["c"] == [.watch])

@@ -44,15 +44,6 @@ func widget(_ name: String, generation: Int64, status: String = "") -> JSONValue
     ]
 }
 
-private func eventually(_ condition: @Sendable () async -> Bool) async -> Bool {
-    let deadline = ContinuousClock.now.advanced(by: .seconds(60))
-    while ContinuousClock.now < deadline {
-        if await condition() { return true }
-        try? await Task.sleep(for: .milliseconds(5))
-    }
-    return false
-}
-
 @Suite("Controller")
 struct ControllerTests {
     @Test("reconciles listed objects and spec changes, but not status-only writes")

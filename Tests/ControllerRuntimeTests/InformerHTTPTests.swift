@@ -9,15 +9,6 @@ import Testing
 private let configMaps = GroupVersionResource(group: "", version: "v1", resource: "configmaps")
 private let namespaces = GroupVersionResource(group: "", version: "v1", resource: "namespaces")
 
-private func eventually(_ timeout: Duration = .seconds(60), _ condition: @Sendable () async -> Bool) async -> Bool {
-    let deadline = ContinuousClock.now.advanced(by: timeout)
-    while ContinuousClock.now < deadline {
-        if await condition() { return true }
-        try? await Task.sleep(for: .milliseconds(20))
-    }
-    return false
-}
-
 @Suite("Informer over HTTP against the local API server")
 struct InformerHTTPTests {
     @Test("an informer's store follows a paginated list, then creates, updates and deletes, over HTTP")

@@ -69,7 +69,7 @@ struct InformerRestartTests {
                                 .merge(["data": ["n": .string("\(n)")]]))
                         }
                     }
-                    let caughtUp = await Self.eventually {
+                    let caughtUp = await eventually {
                         observations.snapshot.count == Self.objects
                             && observations.snapshot.values.allSatisfy { $0.last == updates.upperBound }
                     }
@@ -95,7 +95,7 @@ struct InformerRestartTests {
             shortHistory.watchHistory = 5
             let final = Self.connectedUpdates + Self.offlineUpdates
             try await LocalAPIServer.withRunning(port: port, configuration: shortHistory, logger: logger) { _ in
-                let relisted = await Self.eventually {
+                let relisted = await eventually {
                     informer.store.list().count == Self.objects
                         && informer.store.list().allSatisfy { $0[path: ["data", "n"]]?.stringValue == "\(final)" }
                 }
@@ -123,15 +123,6 @@ struct InformerRestartTests {
             "apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": .string("cm-\(index)")],
             "data": ["n": .string("\(n)")],
         ]
-    }
-
-    static func eventually(_ timeout: Duration = .seconds(60), _ condition: @Sendable () async -> Bool) async -> Bool {
-        let deadline = ContinuousClock.now.advanced(by: timeout)
-        while ContinuousClock.now < deadline {
-            if await condition() { return true }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        return false
     }
 
     /// A port that was free a moment ago (bind to 0, read it back, close).

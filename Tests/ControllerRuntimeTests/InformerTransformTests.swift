@@ -61,15 +61,6 @@ private func withoutManagedFields(_ name: String, rv: String, value: String) -> 
     ]
 }
 
-private func eventually(_ condition: @Sendable () -> Bool) async -> Bool {
-    let deadline = ContinuousClock.now.advanced(by: .seconds(30))
-    while ContinuousClock.now < deadline {
-        if condition() { return true }
-        try? await Task.sleep(for: .milliseconds(5))
-    }
-    return false
-}
-
 @Suite("Informer transforms and the compact store")
 struct InformerTransformTests {
     @Test("stripManagedFields removes metadata.managedFields and keeps every other field, in order")

@@ -13,15 +13,6 @@ private final class Counter: Sendable {
     var current: Int { value.withLock { $0 } }
 }
 
-private func eventually(_ timeout: Duration = .seconds(60), _ condition: @Sendable () -> Bool) async -> Bool {
-    let deadline = ContinuousClock.now.advanced(by: timeout)
-    while ContinuousClock.now < deadline {
-        if condition() { return true }
-        try? await Task.sleep(for: .milliseconds(20))
-    }
-    return false
-}
-
 @Suite("Leader election over a Lease on the local API server")
 struct LeaderElectorHTTPTests {
     static var fastTiming: LeaderElectionStateMachine.Timing {
