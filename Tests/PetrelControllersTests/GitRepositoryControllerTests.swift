@@ -40,7 +40,11 @@ struct GitRepositoryControllerTests {
                     let second = try repo.commit("second", files: ["deploy/app.yaml": "v: 2\n"])
                     let moved = try await env.waitReady("app", revision: "main@sha1:\(second)")
                     #expect(moved.status.artifact?.digest != artifact.digest)
-                    let newArtifacts = env.events.all.filter { $0.reason == "NewArtifact" && $0.name == "app" }
+                    // The event is recorded just after the status write that waitReady saw.
+                    let newArtifacts = try await eventually("two NewArtifact events", timeout: .seconds(10)) {
+                        let found = env.events.all.filter { $0.reason == "NewArtifact" && $0.name == "app" }
+                        return found.count >= 2 ? found : nil
+                    }
                     #expect(newArtifacts.map(\.message) == [
                         "stored artifact for revision 'main@sha1:\(first)': first",
                         "stored artifact for revision 'main@sha1:\(second)': second",
@@ -111,7 +115,10 @@ struct GitRepositoryControllerTests {
                     #expect(failed.status.artifact == ready.status.artifact)
                     let file = try #require(env.file(failed.status.artifact))
                     #expect(FileManager.default.fileExists(atPath: file.path))
-                    let warnings = env.events.all.filter { $0.type == .warning && $0.name == "typo" }
+                    let warnings = try await eventually("a Warning event for typo", timeout: .seconds(10)) {
+                        let found = env.events.all.filter { $0.type == .warning && $0.name == "typo" }
+                        return found.isEmpty ? nil : found
+                    }
                     #expect(warnings.first?.reason == "GitOperationFailed")
 
                     // Fixing the spec recovers and clears the failure conditions.

@@ -54,6 +54,7 @@ struct ManagerEndpointsTests {
             let expected: [(String, String)] = [
                 ("controller_runtime_reconcile", "counter"), ("controller_runtime_reconcile_errors", "counter"),
                 ("controller_runtime_reconcile_time_seconds", "histogram"), ("workqueue_depth", "gauge"),
+                ("petrel_workqueue_depth_by_priority", "gauge"),
                 ("workqueue_adds", "counter"), ("workqueue_retries", "counter"),
                 ("petrel_informer_relists", "counter"), ("petrel_informer_objects", "gauge"),
                 ("petrel_leader", "gauge"),

@@ -75,6 +75,15 @@ struct PrometheusText {
         gauge(
             "workqueue_depth", help: "Keys waiting in the work queue.",
             controllers.map { controller -> Series in (["name": controller.name], Double(controller.snapshot.queue.depth)) })
+        gauge(
+            "petrel_workqueue_depth_by_priority",
+            help: "Keys waiting in the work queue per lane: high (events) and low (drift checks, initial list).",
+            controllers.flatMap { controller -> [Series] in
+                [
+                    (["name": controller.name, "priority": "high"], Double(controller.snapshot.queue.highDepth)),
+                    (["name": controller.name, "priority": "low"], Double(controller.snapshot.queue.lowDepth)),
+                ]
+            })
         counter(
             "workqueue_adds_total", help: "Keys added to the work queue (deduplicated adds not counted).",
             controllers.map { controller -> Series in (["name": controller.name], Double(controller.snapshot.queue.adds)) })
