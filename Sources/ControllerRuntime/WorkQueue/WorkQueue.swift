@@ -102,11 +102,16 @@ package actor WorkQueue<Key: Hashable & Sendable> {
             return
         }
         if lanes.contains(key) {
-            if lanes.insert(key, priority: priority) == .upgraded { upgrades += 1 }
+            raise(key, to: priority)
             return
         }
         adds += 1
         enqueue(key, priority: priority)
+    }
+
+    /// Raises the priority of queued `key` to `priority` if that is higher (an upgrade).
+    private func raise(_ key: Key, to priority: WorkPriority) {
+        if lanes.insert(key, priority: priority) == .upgraded { upgrades += 1 }
     }
 
     /// Hands `key` to a waiting worker, or queues it. The key is neither queued nor being processed.
@@ -135,7 +140,7 @@ package actor WorkQueue<Key: Hashable & Sendable> {
         }
         // Already due now: now is earlier, only the priority can rise.
         if lanes.contains(key) {
-            if lanes.insert(key, priority: priority) == .upgraded { upgrades += 1 }
+            raise(key, to: priority)
             return
         }
         if let pending = addedWhileProcessing[key] {

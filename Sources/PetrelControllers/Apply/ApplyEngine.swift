@@ -186,7 +186,7 @@ package final class ApplyEngine: Sendable {
             if !crds.isEmpty {
                 reusable = [:]
                 // The schema of later stages may have changed: dry-run all of them.
-                if options.verification != nil { options.verification?.prior = [:] }
+                options.verification?.prior = [:]
             }
             let allCRDs = ready.filter { $0.step != .skip && Self.isCRD($0.item.id) }
             if !allCRDs.isEmpty { try await waitEstablished(allCRDs.map(\.item)) }

@@ -29,7 +29,7 @@ package struct VerifiedObject: Sendable, Equatable {
         var digester = ArtifactDigester()
         let head = Array("\(resource.group)/\(resource.version)/\(resource.resource)\n".utf8)
         head.withUnsafeBytes { digester.update($0) }
-        JSONSerializer.bytes(object, sortKeys: true).withUnsafeBytes { digester.update($0) }
+        digester.update(json: object)
         return digester.finalize()
     }
 
@@ -86,5 +86,13 @@ extension ApplyEngine {
     /// What decides a dry-run's outcome besides the object and the live state (see ``VerifiedSet/context``).
     func verificationContext(_ options: ApplyOptions) -> String {
         "manager=\(fieldManager)\nas=\(client.impersonation?.description ?? "")\nforce=\(options.force)"
+    }
+}
+
+extension ArtifactDigester {
+    /// Feeds `value` as sorted-key JSON, so equal objects give equal digests whatever their key order (the
+    /// fingerprints of ``AppliedSetMemo`` and ``VerifiedObject``).
+    mutating func update(json value: JSONValue) {
+        JSONSerializer.bytes(value, sortKeys: true).withUnsafeBytes { update($0) }
     }
 }

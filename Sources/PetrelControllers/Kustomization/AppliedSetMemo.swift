@@ -35,8 +35,7 @@ package final class AppliedSetMemo: Sendable {
     static func fingerprint(_ objects: [JSONValue]) -> String {
         var digester = ArtifactDigester()
         for object in objects {
-            let bytes = JSONSerializer.bytes(object, sortKeys: true)
-            bytes.withUnsafeBytes { digester.update($0) }
+            digester.update(json: object)
             [UInt8(ascii: "\n")].withUnsafeBytes { digester.update($0) }
         }
         return digester.finalize()
