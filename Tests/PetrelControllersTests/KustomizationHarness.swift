@@ -42,6 +42,8 @@ struct KustomizationHarness {
     let informers: InformerFactory
     let baseURL: String
     let events: KustomizationEventLog
+    /// The running controller (its queue and metrics).
+    let controller: Controller
 
     static let configMaps = GroupVersionResource(group: "", version: "v1", resource: "configmaps")
     static let secrets = GroupVersionResource(group: "", version: "v1", resource: "secrets")
@@ -50,6 +52,7 @@ struct KustomizationHarness {
     static func run(
         requeueDependency: Duration = .seconds(1), noCrossNamespaceRefs: Bool = false,
         defaultServiceAccount: String? = nil,
+        recorder makeRecorder: (@Sendable (KubeClient, Logger) -> any EventRecording)? = nil,
         _ body: @Sendable (KustomizationHarness) async throws -> Void
     ) async throws {
         let logger = Logger(label: "kustomization-test")
@@ -75,11 +78,12 @@ struct KustomizationHarness {
                     options.requeueDependency = requeueDependency
                     options.noCrossNamespaceRefs = noCrossNamespaceRefs
                     options.defaultServiceAccount = defaultServiceAccount
+                    let recorder = makeRecorder?(client, logger) ?? events
                     let controller = KustomizationController.make(
-                        client: client, informers: factory, recorder: events, options: options, logger: logger)
+                        client: client, informers: factory, recorder: recorder, options: options, logger: logger)
                     let harness = KustomizationHarness(
                         client: client, namespace: namespace, served: served, informers: factory,
-                        baseURL: "http://127.0.0.1:\(port)", events: events)
+                        baseURL: "http://127.0.0.1:\(port)", events: events, controller: controller)
                     let running = Task {
                         await withDiscardingTaskGroup { group in
                             group.addTask { await factory.run() }

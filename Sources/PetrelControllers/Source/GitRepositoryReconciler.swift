@@ -54,12 +54,10 @@ package struct GitRepositoryReconciler: Reconciler {
         self.git = GitClient(logger: logger)
     }
 
-    package func reconcile(_ key: ObjectKey) async throws -> ReconcileResult {
+    package func reconcile(_ key: ObjectKey, logger: Logger) async throws -> ReconcileResult {
         guard let json = latest(key) else { return .done }
-        var logger = self.logger
+        var logger = logger
         logger[metadataKey: "petrel.kind"] = "GitRepository"
-        logger[metadataKey: "petrel.namespace"] = "\(key.namespace)"
-        logger[metadataKey: "petrel.name"] = "\(key.name)"
         let object: GitRepository
         do { object = try GitRepository(json: json) } catch {
             logger.error("cannot decode the GitRepository", metadata: ["error": "\(error.message)"])

@@ -31,7 +31,7 @@ final class CountingReconciler: Reconciler {
 
     var count: Int { calls.withLock { $0 } }
 
-    func reconcile(_ key: ObjectKey) async throws -> ReconcileResult {
+    func reconcile(_ key: ObjectKey, logger: Logger) async throws -> ReconcileResult {
         calls.withLock { $0 += 1 }
         if delay > .zero {
             do {

@@ -1,5 +1,3 @@
-import KubeCore
-
 /// RFC 6902 JSON patches.
 package enum JSONPatch {
     /// Applies the operations in order.

@@ -1,5 +1,3 @@
-import KubeCore
-
 /// Strategic merge patches as kustomize applies them.
 ///
 /// Objects merge recursively; `null` deletes a key; lists of objects merge by a key (`name` for containers,
@@ -102,7 +100,7 @@ package enum StrategicMerge {
 
 extension StrategicMerge {
     /// Whether objects of this API group are built into Kubernetes (and so have merge keys).
-    static func isBuiltIn(group: String) -> Bool {
+    package static func isBuiltIn(group: String) -> Bool {
         !group.contains(".") || group.hasSuffix(".k8s.io")
     }
 }
