@@ -13,10 +13,10 @@ struct BuildContext {
         self.options = options
     }
 
-    /// Builds a directory holding a kustomization (or, if `allowGenerated`, one without), after writing `overrides`
-    /// into its kustomization as Flux does.
+    /// Builds a directory holding a kustomization (or, if `allowGenerated`, one without; if `allowComponent`, a
+    /// Component), after writing `overrides` into its kustomization as Flux does.
     mutating func buildDirectory(
-        _ directory: String, stack: [String], allowGenerated: Bool,
+        _ directory: String, stack: [String], allowGenerated: Bool, allowComponent: Bool = false,
         overrides: KustomizationOverrides = KustomizationOverrides()
     ) throws(KustomizeError) -> [Resource] {
         if stack.contains(directory) { throw .cycle(path: loader.relative(directory)) }
@@ -29,7 +29,8 @@ struct BuildContext {
             } else {
                 let raw = try Kustomization.read(file, loader: loader)
                 kustomization = try Kustomization.parse(
-                    try overrides.applied(to: raw, file: loader.relative(file), componentExists: { exists($0, in: directory) }),
+                    try overrides.applied(
+                        to: raw, file: loader.relative(file), componentExists: { exists($0, in: directory) }),
                     file: loader.relative(file))
             }
         } else {
@@ -42,7 +43,8 @@ struct BuildContext {
                 try overrides.applied(to: generated, file: file, componentExists: { exists($0, in: directory) }),
                 file: file)
         }
-        if kustomization.isComponent {
+        // A Component is built like a Kustomization when it is the build's own directory, never as a resource.
+        if kustomization.isComponent && !allowComponent {
             throw .invalidField(
                 file: kustomization.file, field: "kind",
                 detail: "a Component can only be listed under 'components', not built or used as a resource")
@@ -94,6 +96,10 @@ struct BuildContext {
         }
         var generators = Generators(loader: loader, kustomization: kustomization, directory: directory)
         try generators.run(into: &resources)
+        let plugins = BuiltinPlugins(loader: loader, kustomization: kustomization, directory: directory)
+        for config in try pluginConfigs("generators", of: kustomization, directory: directory, stack: stack) {
+            try plugins.generate(config, into: &resources)
+        }
         for entry in try kustomization.components {
             let path = try loader.resolve(entry, from: directory)
             guard loader.isDirectory(path), let file = loader.kustomizationFile(in: path) else {
@@ -118,6 +124,9 @@ struct BuildContext {
         var transformers = Transformers(
             loader: loader, kustomization: kustomization, directory: directory, crds: crds)
         try transformers.run(on: &resources)
+        for config in try pluginConfigs("transformers", of: kustomization, directory: directory, stack: stack) {
+            try plugins.transform(config, on: &resources)
+        }
     }
 
     private mutating func addResource(

@@ -6,21 +6,27 @@ import KubeCore
 struct FieldSpec: Sendable {
     var kind: String?
     var group: String?
+    var version: String?
     var path: [String]
     var create: Bool
 
-    init(_ path: String, kind: String? = nil, group: String? = nil, create: Bool = false) {
+    init(_ path: String, kind: String? = nil, group: String? = nil, version: String? = nil, create: Bool = false) {
         self.path = path.split(separator: "/").map(String.init)
         self.kind = kind
         self.group = group
+        self.version = version
         self.create = create
     }
 
     func applies(to resource: Resource) -> Bool {
         if let kind, kind != resource.kind { return false }
         if let group, group != resource.gvk.group { return false }
+        if let version, version != resource.gvk.version { return false }
         return true
     }
+
+    /// Whether this spec is the object's own name (`metadata/name`).
+    var isMetadataName: Bool { path == ["metadata", "name"] }
 
     /// Calls `update` on the value at this path (creating objects along the way when `create`).
     func visit(_ object: inout JSONValue, _ update: (inout JSONValue?) -> Void) {
@@ -108,6 +114,20 @@ enum DefaultFieldSpecs {
             FieldSpec("spec/jobTemplate/spec/template/metadata/labels", kind: "CronJob", group: "batch", create: true),
         ]
     static let metadataLabels = [FieldSpec("metadata/labels", create: true)]
+    /// namePrefix and nameSuffix.
+    static let metadataName = [FieldSpec("metadata/name")]
+    /// replicas.
+    static let replicas = ["Deployment", "ReplicationController", "ReplicaSet", "StatefulSet"].map {
+        FieldSpec("spec/replicas", kind: $0, create: true)
+    }
+    /// namespace, besides each namespaced object's own `metadata/namespace` (a `v1` Namespace is renamed).
+    static let namespace = [
+        FieldSpec("metadata/name", kind: "Namespace", create: true),
+        FieldSpec("spec/service/namespace", kind: "APIService", group: "apiregistration.k8s.io", create: true),
+        FieldSpec(
+            "spec/conversion/webhook/clientConfig/service/namespace", kind: "CustomResourceDefinition",
+            group: "apiextensions.k8s.io"),
+    ]
     static let annotations: [FieldSpec] =
         [FieldSpec("metadata/annotations", create: true)]
         + workloads.map { FieldSpec("spec/template/metadata/annotations", kind: $0, create: true) } + [

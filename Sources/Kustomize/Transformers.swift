@@ -13,7 +13,7 @@ struct Transformers {
         try patches.applyStrategicMergeFiles(to: &resources)
         try patches.applyPatches(to: &resources)
         if let namespace = kustomization.string("namespace"), !namespace.isEmpty {
-            applyNamespace(namespace, to: &resources)
+            Self.applyNamespace(namespace, specs: DefaultFieldSpecs.namespace, to: &resources)
             try Self.checkUnique(resources, field: "namespace", file: kustomization.file)
         }
         applyPrefixSuffix(
@@ -25,29 +25,6 @@ struct Transformers {
         try applyReplicas(to: &resources)
         try Images.apply(try kustomization.objects("images"), file: kustomization.file, to: &resources)
         try Replacements(loader: loader, kustomization: kustomization, directory: directory).apply(to: &resources)
-    }
-
-    private func applyNamespace(_ namespace: String, to resources: inout [Resource]) {
-        for index in resources.indices {
-            let kind = resources[index].kind
-            if !ClusterScope.isClusterScoped(kind) {
-                let old = resources[index].namespace
-                if old != namespace {
-                    resources[index].previousNamespaces.append(old)
-                    resources[index].object.set(path: ["metadata", "namespace"], to: .string(namespace))
-                }
-            }
-            if kind == "RoleBinding" || kind == "ClusterRoleBinding" {
-                guard var subjects = resources[index].object[path: ["subjects"]]?.arrayValue else { continue }
-                for s in subjects.indices where subjects[s]["kind"]?.stringValue == "ServiceAccount" {
-                    let current = subjects[s]["namespace"]?.stringValue
-                    if subjects[s]["name"]?.stringValue == "default" && current != namespace {
-                        subjects[s]["namespace"] = .string(namespace)
-                    }
-                }
-                resources[index].object.set(path: ["subjects"], to: .array(subjects))
-            }
-        }
     }
 
     /// Refuses two resources that a transformer gave the same id.
@@ -65,18 +42,36 @@ struct Transformers {
     static let prefixSkipped: Set<String> = ["CustomResourceDefinition", "APIService", "Namespace"]
 
     private func applyPrefixSuffix(prefix: String, suffix: String, to resources: inout [Resource]) {
+        Self.applyPrefixSuffix(
+            prefix: prefix, suffix: suffix, specs: DefaultFieldSpecs.metadataName, prefixSpecs: crds.prefixes,
+            to: &resources)
+    }
+
+    /// Adds `prefix` and `suffix` to the fields at `specs` (the object's name for `metadata/name`, recorded for name
+    /// references) of every resource but CRDs, APIServices and Namespaces; `prefixSpecs` get the prefix only.
+    static func applyPrefixSuffix(
+        prefix: String, suffix: String, specs: [FieldSpec], prefixSpecs: [FieldSpec] = [],
+        to resources: inout [Resource]
+    ) {
         guard !prefix.isEmpty || !suffix.isEmpty else { return }
-        for index in resources.indices where !Self.prefixSkipped.contains(resources[index].kind) {
-            resources[index].rename(prefix + resources[index].name + suffix)
-            if !prefix.isEmpty {
-                for spec in crds.prefixes where spec.applies(to: resources[index]) {
+        for index in resources.indices where !prefixSkipped.contains(resources[index].kind) {
+            for spec in specs where spec.applies(to: resources[index]) {
+                if spec.isMetadataName {
+                    resources[index].rename(prefix + resources[index].name + suffix)
+                    if !prefix.isEmpty { resources[index].prefixes.append(prefix) }
+                    if !suffix.isEmpty { resources[index].suffixes.append(suffix) }
+                } else {
                     spec.visit(&resources[index].object) { value in
-                        if let text = value?.stringValue { value = .string(prefix + text) }
+                        if let text = value?.stringValue { value = .string(prefix + text + suffix) }
                     }
                 }
             }
-            if !prefix.isEmpty { resources[index].prefixes.append(prefix) }
-            if !suffix.isEmpty { resources[index].suffixes.append(suffix) }
+            guard !prefix.isEmpty else { continue }
+            for spec in prefixSpecs where spec.applies(to: resources[index]) {
+                spec.visit(&resources[index].object) { value in
+                    if let text = value?.stringValue { value = .string(prefix + text) }
+                }
+            }
         }
     }
 
@@ -100,13 +95,7 @@ struct Transformers {
             } else if entry["includeTemplates"]?.boolValue == true {
                 specs += DefaultFieldSpecs.templateLabels
             }
-            for extra in entry["fields"]?.arrayValue ?? [] {
-                guard let path = extra["path"]?.stringValue else { continue }
-                specs.append(
-                    FieldSpec(
-                        path, kind: extra["kind"]?.stringValue, group: extra["group"]?.stringValue,
-                        create: extra["create"]?.boolValue ?? false))
-            }
+            specs += try FieldSpec.list(entry["fields"], file: file, field: "labels.fields")
             groups.append((pairs, specs))
         }
         for (pairs, specs) in groups {
@@ -117,7 +106,8 @@ struct Transformers {
     private func applyAnnotations(to resources: inout [Resource]) throws(KustomizeError) {
         let pairs = try kustomization.stringMap("commonAnnotations")
         guard !pairs.isEmpty else { return }
-        Self.setMapEntries(pairs, specs: DefaultFieldSpecs.annotations + crds.annotations, tag: "annotations", on: &resources)
+        Self.setMapEntries(
+            pairs, specs: DefaultFieldSpecs.annotations + crds.annotations, tag: "annotations", on: &resources)
     }
 
     /// Sets `pairs` in the maps at `specs` of every resource.
@@ -174,12 +164,27 @@ struct Transformers {
                 throw .invalidField(
                     file: kustomization.file, field: "replicas", detail: "each entry needs name and count")
             }
-            for index in resources.indices where resources[index].allNames.contains(name) {
-                guard Self.scalable.contains(resources[index].kind) else { continue }
-                resources[index].object.set(path: ["spec", "replicas"], to: .integer(count))
+            guard Self.setReplicas(name: name, count: count, specs: DefaultFieldSpecs.replicas, on: &resources) else {
+                throw .invalidField(
+                    file: kustomization.file, field: "replicas",
+                    detail: "no Deployment, ReplicationController, ReplicaSet or StatefulSet is named '\(name)'")
             }
         }
     }
 
-    static let scalable: Set<String> = ["Deployment", "ReplicaSet", "StatefulSet", "ReplicationController"]
+    /// Sets `count` at every spec's path of the resources named (now or before) `name`; returns whether a spec
+    /// matched any resource.
+    @discardableResult
+    static func setReplicas(name: String, count: Int64, specs: [FieldSpec], on resources: inout [Resource]) -> Bool {
+        var found = false
+        for spec in specs {
+            for index in resources.indices where resources[index].allNames.contains(name) {
+                guard spec.applies(to: resources[index]) else { continue }
+                found = true
+                spec.visit(&resources[index].object) { value in value = .integer(count) }
+            }
+        }
+        return found
+    }
+
 }
