@@ -14,8 +14,11 @@ import Testing
 struct KustomizationTenancyTests {
     typealias H = KustomizationHarness
 
-    /// A ServiceAccount `deployer` in the harness namespace, allowed `verbs` on ConfigMaps and Deployments there.
-    static func grantDeployer(_ h: H, verbs: [String]) async throws {
+    /// A ServiceAccount `deployer` in the harness namespace, allowed `verbs` on `resources` (default ConfigMaps
+    /// and Deployments) there through the Role and RoleBinding `role`; grants under other role names add up.
+    static func grantDeployer(
+        _ h: H, verbs: [String], resources: [String] = ["configmaps", "deployments"], role: String = "deployer"
+    ) async throws {
         let rbac = """
             apiVersion: v1
             kind: ServiceAccount
@@ -23,16 +26,16 @@ struct KustomizationTenancyTests {
             ---
             apiVersion: rbac.authorization.k8s.io/v1
             kind: Role
-            metadata: {name: deployer, namespace: \(h.namespace)}
+            metadata: {name: \(role), namespace: \(h.namespace)}
             rules:
             - apiGroups: ["", apps]
-              resources: [configmaps, deployments]
+              resources: [\(resources.joined(separator: ", "))]
               verbs: [\(verbs.joined(separator: ", "))]
             ---
             apiVersion: rbac.authorization.k8s.io/v1
             kind: RoleBinding
-            metadata: {name: deployer, namespace: \(h.namespace)}
-            roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: deployer}
+            metadata: {name: \(role), namespace: \(h.namespace)}
+            roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: \(role)}
             subjects:
             - {kind: ServiceAccount, name: deployer, namespace: \(h.namespace)}
             """
@@ -215,7 +218,10 @@ struct KustomizationTenancyTests {
             #expect(healthy?.message.contains("Deployment/\(h.namespace)/web") == true, "\(String(describing: healthy))")
             #expect(healthy?.message.contains("ConfigMap") == false, "only the unhealthy object is named")
             #expect(ks?.status.inventory?.entries.count == 2, "applied objects are recorded despite the failure")
-            #expect(h.events.all.contains { $0.type == .warning && $0.reason == "HealthCheckFailed" })
+            // The Event follows the status write: wait for it rather than race it.
+            try await h.eventually("a HealthCheckFailed warning event") {
+                h.events.all.contains { $0.type == .warning && $0.reason == "HealthCheckFailed" }
+            }
 
             // The local API server runs no pods: report the rollout as a controller would.
             let deployments = GroupVersionResource(group: "apps", version: "v1", resource: "deployments")

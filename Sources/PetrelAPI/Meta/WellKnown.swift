@@ -20,10 +20,13 @@ public enum WellKnown {
     public static let forceKey = "kustomize.petrel.dev/force"
     /// Label or annotation: `disabled` skips both apply and prune for an object.
     public static let reconcileKey = "kustomize.petrel.dev/reconcile"
+    /// Label or annotation on a manifest: `enabled` lets its Kustomization take the object over from another
+    /// Kustomization that still exists (otherwise such an object is refused).
+    public static let takeoverKey = "kustomize.petrel.dev/takeover"
 
     /// Value of ``pruneKey``, ``substituteKey`` and ``reconcileKey`` that turns the behaviour off.
     public static let disabledValue = "disabled"
-    /// Value of ``forceKey`` that turns force-recreation on.
+    /// Value of ``forceKey`` and ``takeoverKey`` that turns the behaviour on.
     public static let enabledValue = "enabled"
     /// Values of ``ssaKey``.
     public enum SSAPolicy {

@@ -197,6 +197,7 @@ extension ApplyEngine {
         if policy.excluded || live.map({ ObjectPolicy($0).excluded }) == true || (policy.ifNotPresent && live != nil) {
             return made(.skip)
         }
+        try await checkOwnership(item, live: live, options: options)
         if earlyDryRun == nil, policy.ssa.isEmpty, let digest, let live, let prior = options.verification?.prior[item.id],
             prior.digest == digest, prior.matches(live)
         {

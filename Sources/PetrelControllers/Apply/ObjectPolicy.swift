@@ -8,6 +8,7 @@ struct ObjectPolicy: Sendable {
     var force: Bool
     var pruneDisabled: Bool
     var reconcileDisabled: Bool
+    var takeover: Bool
 
     init(_ object: JSONValue) {
         func value(_ key: String) -> String {
@@ -17,6 +18,7 @@ struct ObjectPolicy: Sendable {
         force = value(WellKnown.forceKey).lowercased() == WellKnown.enabledValue
         pruneDisabled = value(WellKnown.pruneKey).lowercased() == WellKnown.disabledValue
         reconcileDisabled = value(WellKnown.reconcileKey).lowercased() == WellKnown.disabledValue
+        takeover = value(WellKnown.takeoverKey).lowercased() == WellKnown.enabledValue
     }
 
     /// `ssa: Ignore` or `reconcile: disabled`: never applied, never pruned.

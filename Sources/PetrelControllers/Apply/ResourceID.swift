@@ -91,6 +91,9 @@ package struct ApplyOptions: Sendable {
     /// verify objects; set by ``ApplyEngine/validateAndApply(_:options:verified:)`` only. Nil: every object is
     /// dry-run and nothing is recorded.
     var verification: ApplyEngine.Verification? = nil
+    /// Refuse to write objects another owner manages (see ``ApplyOwnership``). Default nil: no check, every
+    /// existing object is taken over (server-side apply with `force`).
+    package var ownership: ApplyOwnership? = nil
 
     package init(force: Bool = false, labels: [String: String] = [:]) {
         self.force = force

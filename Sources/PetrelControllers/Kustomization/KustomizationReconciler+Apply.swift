@@ -1,3 +1,4 @@
+import KubeClient
 import KubeCore
 import PetrelAPI
 
@@ -8,6 +9,41 @@ extension KustomizationReconciler {
             WellKnown.kustomizeNameLabel: object.metadata.name ?? "",
             WellKnown.kustomizeNamespaceLabel: object.metadata.namespace ?? "",
         ]
+    }
+
+    /// Objects labelled as applied by another Kustomization that still exists are refused unless their manifest
+    /// says `kustomize.petrel.dev/takeover: enabled` (see ``ApplyOwnership``). Whether that Kustomization exists is
+    /// read with the controller's identity (a tenant's ServiceAccount need not read Kustomizations); when it cannot
+    /// be read, the object is refused. A Kustomization acting as a ServiceAccount (a tenant) takes objects over only
+    /// from Kustomizations of its own namespace, never from another namespace's (a platform's).
+    func ownership(of object: Kustomization) -> ApplyOwnership {
+        let controller = client.withoutImpersonation
+        let namespace = object.metadata.namespace ?? ""
+        let tenant = impersonation(for: object)
+        return ApplyOwnership(
+            labels: Self.ownerLabels(of: object),
+            ownerExists: { labels in
+                guard let name = labels[WellKnown.kustomizeNameLabel], !name.isEmpty,
+                    let namespace = labels[WellKnown.kustomizeNamespaceLabel], !namespace.isEmpty
+                else { return false }
+                do {
+                    _ = try await controller.get(Kustomization.groupVersionResource, namespace: namespace, name: name)
+                    return true
+                } catch let error as KubeClientError where error.isNotFound {
+                    return false
+                } catch {
+                    return true
+                }
+            },
+            describe: { labels in
+                let name = labels[WellKnown.kustomizeNameLabel] ?? "?"
+                return "Kustomization \(labels[WellKnown.kustomizeNamespaceLabel] ?? "?")/\(name)"
+            },
+            mayTakeOver: { labels in
+                guard let tenant, labels[WellKnown.kustomizeNamespaceLabel] != namespace else { return nil }
+                return "\(WellKnown.takeoverKey) is refused: \(tenant.user) may take over objects only from "
+                    + "Kustomizations in its own namespace \(namespace)"
+            })
     }
 
     /// Dry-runs the whole set, applies it, records the new inventory and prunes what left the source.
@@ -24,6 +60,7 @@ extension KustomizationReconciler {
         var options = ApplyOptions()
         options.force = object.spec.force ?? false
         options.labels = Self.ownerLabels(of: object)
+        options.ownership = ownership(of: object)
         let applied: [ChangeSetEntry]
         do {
             // One dry-run per object validates the whole set and plans its apply, except for objects unchanged

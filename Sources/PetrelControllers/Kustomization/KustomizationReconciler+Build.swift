@@ -52,11 +52,15 @@ package struct ManifestBuilder: Sendable {
 extension KustomizationReconciler {
     /// Builds the manifests and runs postBuild substitution.
     ///
+    /// The ConfigMaps and Secrets of `postBuild.substituteFrom` are read as the Kustomization's ServiceAccount when
+    /// one applies (``acting(for:)``), like everything else read on its author's behalf: a tenant can substitute
+    /// only what its ServiceAccount may `get`, and a refusal fails the build naming the object.
+    ///
     /// Conditions: Ready=False `BuildFailed` (or `ArtifactFailed` for a missing path) on failure.
     func build(_ object: Kustomization, root: URL) async throws -> [JSONValue] {
         let built = try builder.build(root: root, spec: object.spec)
         let namespace = object.metadata.namespace ?? ""
-        let client = self.client
+        let client = acting(for: object).client
         let variables = try await SubstitutionVariables.resolve(object.spec.postBuild) { kind, name in
             let resource =
                 kind == .configMap

@@ -23,9 +23,11 @@ extension KustomizationReconciler {
     }
 
     /// This reconciler with its client and apply engine acting as the Kustomization's ServiceAccount (if one
-    /// applies): use it for what touches the Kustomization's objects — dry-run, apply, prune, health checks, waits.
-    /// Reading the source, dependencies and substitution sources, and writing the Kustomization's own status and
-    /// finalizers, stay with the controller's identity (`self`).
+    /// applies): use it for everything done on the author's behalf — reading the ConfigMaps and Secrets of
+    /// `postBuild.substituteFrom`, dry-run, apply, prune, health checks, waits. Reading the source artifact and the
+    /// `dependsOn` Kustomizations (their readiness and revision only; in another namespace only without
+    /// `--no-cross-namespace-refs`), checking who owns an object, and writing the Kustomization's own status and
+    /// finalizers stay with the controller's identity (`self`).
     ///
     /// The impersonating client is a view on the same connections (no new pool, nothing to shut down).
     func acting(for object: Kustomization) -> KustomizationReconciler {
