@@ -105,7 +105,7 @@ let package = Package(
         .target(
             name: "PetrelManager",
             dependencies: [
-                "PetrelControllers", "ControllerRuntime", "KubeClient",
+                "PetrelControllers", "PetrelAPI", "ControllerRuntime", "KubeClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -195,7 +195,7 @@ let package = Package(
             name: "PetrelManagerTests",
             dependencies: [
                 "PetrelManager", "PetrelControllers", "PetrelTesting", "ControllerRuntime", "KubeClient", "KubeCore",
-                "LocalAPIServer",
+                "LocalAPIServer", "PetrelAPI",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

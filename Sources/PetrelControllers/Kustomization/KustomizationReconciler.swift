@@ -64,9 +64,12 @@ package struct KustomizationReconciler: Reconciler {
 
     package func reconcile(_ key: ObjectKey, logger: Logger) async throws -> ReconcileResult {
         guard let json = kustomizations.get(key) else { return .done }
-        var object = try Kustomization(json: json)
         var log = logger
         log[metadataKey: "petrel.kind"] = "Kustomization"
+        var object: Kustomization
+        do { object = try Kustomization(json: json) } catch {
+            try await Self.invalid(error, json: json, client: client, recorder: recorder, logger: log)
+        }
         if object.metadata.isBeingDeleted {
             forget(object)
             try await finalize(object, json: json, logger: log)
@@ -160,6 +163,20 @@ package struct KustomizationReconciler: Reconciler {
             forget(object)
             return .failed(.reconciliationFailed("\(error)"))
         }
+    }
+
+    /// Handles a Kustomization that cannot be decoded (``InvalidObject``): always throws, stalling the key.
+    private static func invalid(
+        _ error: PetrelAPIError, json: JSONValue, client: KubeClient, recorder: any EventRecording, logger: Logger
+    ) async throws -> Never {
+        let resource = Kustomization.groupVersionResource
+        if json[path: ["metadata", "deletionTimestamp"]] != nil {
+            _ = try await InvalidObject.release(json, resource: resource, client: client, recorder: recorder, logger: logger)
+        } else {
+            _ = try await InvalidObject.report(
+                error, json: json, resource: resource, client: client, recorder: recorder, logger: logger)
+        }
+        throw ReconcileInterruption.stalled(reason: ConditionReason.invalidObject)
     }
 
     /// Forgets what the memos know of `object` (a failed reconcile or a deletion).
