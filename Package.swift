@@ -114,7 +114,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .target(
             name: "PetrelTesting",
-            dependencies: ["LocalAPIServer", "KubeClient", "GitSource", "KubeCore"],
+            dependencies: ["LocalAPIServer", "KubeClient", "GitSource", "KubeCore", "CZlib"],
             swiftSettings: swiftSettings),
 
         // Layer 5
