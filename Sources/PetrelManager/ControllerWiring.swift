@@ -20,6 +20,7 @@ package func registerControllers(manager: Manager, options: ManagerOptions) thro
             var gitOptions = GitRepositoryControllerOptions(
                 storagePath: options.storagePath, artifactBaseURL: "http://\(options.storageAdvertisedAddress)")
             gitOptions.concurrency = options.concurrency
+            gitOptions.requireSecretURLBinding = options.requireSecretURLBinding
             manager.add(
                 GitRepositoryController.make(
                     client: manager.client, informers: manager.informers, recorder: manager.recorder,

@@ -12,7 +12,8 @@ struct ChartTests {
         "--leader-election-namespace", "--leader-election-id", "--lease-duration", "--renew-deadline",
         "--retry-period", "--metrics-addr", "--health-addr", "--watch-label-selector", "--log-level",
         "--log-encoding", "--storage-path", "--storage-addr", "--storage-adv-addr", "--requeue-dependency",
-        "--no-cross-namespace-refs", "--no-remote-bases", "--default-service-account", "--kube-api-qps",
+        "--no-cross-namespace-refs", "--no-remote-bases", "--default-service-account", "--require-secret-url-binding",
+        "--kube-api-qps",
         "--kube-api-burst", "--graceful-shutdown-timeout", "--controllers",
     ]
 
@@ -57,6 +58,7 @@ struct ChartTests {
         #expect(args.contains("--health-addr=:9440"))
         #expect(args.contains("--metrics-addr=:8080"))
         #expect(!args.contains { $0.hasPrefix("--default-service-account") })
+        #expect(!args.contains("--require-secret-url-binding"))
 
         let pod = try #require(deployment[path: ["spec", "template", "spec"]])
         #expect(pod["serviceAccountName"]?.stringValue == "petrel")
@@ -151,6 +153,7 @@ struct ChartTests {
         let args = try #require(objects.object(kind: "Deployment", name: "petrel")).managerArgs
         #expect(args.contains("--default-service-account=tenant-applier"))
         #expect(args.contains("--no-cross-namespace-refs"))
+        #expect(args.contains("--require-secret-url-binding"))
         #expect(objects.object(kind: "ClusterRoleBinding", name: "petrel-cluster-admin") == nil)
         #expect(objects.object(kind: "ClusterRoleBinding", name: "petrel") != nil)
         let rules = objects.object(kind: "ClusterRole", name: "petrel")?["rules"]?.arrayValue ?? []
@@ -169,7 +172,8 @@ struct ChartTests {
             "controller": [
                 "concurrency": 8, "controllers": ["kustomization"], "logLevel": "debug", "logEncoding": "console",
                 "watchLabelSelector": "team=a", "requeueDependency": "10s", "noCrossNamespaceRefs": true,
-                "noRemoteBases": true, "defaultServiceAccount": "applier", "kubeAPIQPS": 20, "kubeAPIBurst": 40,
+                "noRemoteBases": true, "defaultServiceAccount": "applier", "requireSecretURLBinding": true,
+                "kubeAPIQPS": 20, "kubeAPIBurst": 40,
                 "gracefulShutdownTimeout": "45s", "extraArgs": ["--some-future-flag=1"],
             ],
             "leaderElection": [
@@ -187,7 +191,8 @@ struct ChartTests {
         for expected in [
             "--concurrency=8", "--controllers=kustomization", "--log-level=debug", "--log-encoding=console",
             "--watch-label-selector=team=a", "--requeue-dependency=10s", "--no-cross-namespace-refs",
-            "--no-remote-bases", "--default-service-account=applier", "--kube-api-qps=20", "--kube-api-burst=40",
+            "--no-remote-bases", "--default-service-account=applier", "--require-secret-url-binding",
+            "--kube-api-qps=20", "--kube-api-burst=40",
             "--graceful-shutdown-timeout=45s", "--some-future-flag=1", "--leader-elect", "--leader-election-id=petrel-x",
             "--leader-election-namespace=leases", "--lease-duration=30s", "--renew-deadline=20s", "--retry-period=5s",
             "--kubeconfig=/etc/petrel/kubeconfig/config", "--context=prod", "--storage-path=/var/petrel",

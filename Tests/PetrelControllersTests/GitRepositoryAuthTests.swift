@@ -8,16 +8,18 @@ import PetrelTesting
 import Testing
 
 extension GitRepositoryHarness {
-    /// Creates a Secret in the test namespace with `data` (base64-encoded here, as the API stores it).
-    func createSecret(_ name: String, _ data: [String: String]) async throws {
+    /// Creates a Secret in the test namespace with `data` (base64-encoded here, as the API stores it) and
+    /// `annotations`.
+    func createSecret(_ name: String, _ data: [String: String], annotations: [String: String] = [:]) async throws {
         var encoded = JSONObject()
         for (key, value) in data.sorted(by: { $0.key < $1.key }) {
             encoded[key] = .string(Data(value.utf8).base64EncodedString())
         }
+        var metadata: JSONValue = ["name": .string(name), "namespace": .string(namespace)]
+        if !annotations.isEmpty { metadata["annotations"] = .object(JSONObject(annotations.map { ($0.key, JSONValue.string($0.value)) })) }
         _ = try await client.create(
             GroupVersionResource(group: "", version: "v1", resource: "secrets"), namespace: namespace,
-            ["apiVersion": "v1", "kind": "Secret", "metadata": ["name": .string(name), "namespace": .string(namespace)],
-             "data": .object(encoded)])
+            ["apiVersion": "v1", "kind": "Secret", "metadata": metadata, "data": .object(encoded)])
     }
 
     /// A spec following `main` of `url` with `spec.secretRef` set.

@@ -13,7 +13,8 @@ struct ControllerBinaryTests {
         "--leader-election-namespace", "--leader-election-id", "--lease-duration", "--renew-deadline",
         "--retry-period", "--metrics-addr", "--health-addr", "--watch-label-selector", "--log-level",
         "--log-encoding", "--storage-path", "--storage-addr", "--storage-adv-addr", "--requeue-dependency",
-        "--no-cross-namespace-refs", "--no-remote-bases", "--default-service-account", "--kube-api-qps",
+        "--no-cross-namespace-refs", "--no-remote-bases", "--default-service-account", "--require-secret-url-binding",
+        "--kube-api-qps",
         "--kube-api-burst", "--graceful-shutdown-timeout", "--controllers",
     ]
 

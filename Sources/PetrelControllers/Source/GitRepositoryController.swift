@@ -16,6 +16,11 @@ package struct GitRepositoryControllerOptions: Sendable {
     /// How many archives each GitRepository keeps in storage, the current one included (Flux's
     /// `--artifact-retention-records`). Default 2: the current and the previous revision.
     package var retainedArtifacts: Int = 2
+    /// Use a `spec.secretRef` Secret only when its `source.petrel.dev/allowed-urls` annotation lists a prefix of
+    /// `spec.url` (`--require-secret-url-binding`, on in the chart's tenant mode). Default false: a Secret without
+    /// the annotation may be sent to any URL a GitRepository of its namespace names; a Secret with it is always
+    /// held to it (see ``SecretURLBinding``).
+    package var requireSecretURLBinding = false
 
     /// Options with the required paths and the defaults for the rest.
     package init(storagePath: String, artifactBaseURL: String, concurrency: Int = 2) {

@@ -93,6 +93,9 @@ extension GitRepositoryReconciler {
     }
 
     /// Reads `spec.secretRef` (same namespace) into credentials, using Flux's data keys. Values are never logged.
+    ///
+    /// The Secret is read with the controller's identity (GitRepositories, as Flux's sources, have none of their
+    /// own), so its use is checked against the Secret's own consent first (``SecretURLBinding``).
     func credentials(for object: GitRepository, namespace: String) async throws(GitRepositoryFailure) -> GitCredentials {
         guard let secretName = object.spec.secretRef?.name, !secretName.isEmpty else { return GitCredentials() }
         let secret: JSONValue
@@ -104,6 +107,7 @@ extension GitRepositoryReconciler {
                 ConditionReason.authenticationFailed,
                 "failed to get secret '\(namespace)/\(secretName)': \(detail); create it or fix spec.secretRef")
         }
+        try checkBinding(of: secret, named: "\(namespace)/\(secretName)", for: object)
         var data: [String: String] = [:]
         for (key, value) in secret["data"]?.objectValue ?? JSONObject() {
             guard let encoded = value.stringValue, let bytes = Data(base64Encoded: encoded),
@@ -119,6 +123,37 @@ extension GitRepositoryReconciler {
             if let text = value.stringValue { data[key] = text }
         }
         return GitCredentials(secretData: data)
+    }
+
+    /// Refuses to use `secret` for `object` unless its ``SecretURLBinding`` allows `spec.url` (or it has none and
+    /// ``GitRepositoryControllerOptions/requireSecretURLBinding`` is off). A bound Secret is also refused with
+    /// `spec.recurseSubmodules`: submodule URLs come from the repository's `.gitmodules`, not from its binding.
+    ///
+    /// Failures: FetchFailed `AccessDenied`, retried at the interval (annotating the Secret fixes it).
+    func checkBinding(of secret: JSONValue, named name: String, for object: GitRepository)
+        throws(GitRepositoryFailure)
+    {
+        guard let binding = try SecretURLBinding(secret: secret) else {
+            guard options.requireSecretURLBinding else { return }
+            throw .fetch(
+                ConditionReason.accessDenied,
+                "secret '\(name)' is not bound to any URL: annotate it with \(SecretURLBinding.annotation) listing "
+                    + "the URL prefixes it may be sent to (required by --require-secret-url-binding)")
+        }
+        let url: GitURL
+        do { url = try GitURL(parsing: object.spec.url) } catch { throw .from(error, url: "spec.url") }
+        guard binding.allows(url) else {
+            throw .fetch(
+                ConditionReason.accessDenied,
+                "secret '\(name)' may not be sent to \(url.redacted): its \(SecretURLBinding.annotation) annotation "
+                    + "allows only \(binding.description)")
+        }
+        if object.spec.recurseSubmodules == true {
+            throw .fetch(
+                ConditionReason.accessDenied,
+                "secret '\(name)' is bound to \(binding.description) and cannot be used with spec.recurseSubmodules: "
+                    + "submodule URLs come from .gitmodules; use a Secret without \(SecretURLBinding.annotation)")
+        }
     }
 
     /// Runs blocking work (archiving thousands of files) on its own thread, off Swift's cooperative pool.

@@ -77,6 +77,15 @@ package struct ManagerOptions: ParsableArguments, Sendable {
         help: "Refuse remote kustomize bases (Petrel never fetches them; accepted for Flux compatibility).")
     package var noRemoteBases = false
 
+    @Flag(
+        name: .customLong("require-secret-url-binding"),
+        help: ArgumentHelp(
+            "Use a GitRepository's secretRef only if the Secret's source.petrel.dev/allowed-urls annotation lists a "
+                + "prefix of spec.url (tenant mode).",
+            discussion: "Without it, a Secret without the annotation may be sent to any URL a GitRepository of its "
+                + "namespace names; a Secret with the annotation is always held to it."))
+    package var requireSecretURLBinding = false
+
     @Option(
         name: .customLong("default-service-account"),
         help: "Service account impersonated by Kustomizations that name none. Default: the controller's own.")

@@ -60,6 +60,14 @@ app.kubernetes.io/part-of: petrel
 {{- end }}
 {{- end }}
 
+{{/* "true" when --require-secret-url-binding is on: the controller value, or tenant mode unless it opts out. */}}
+{{- define "petrel.requireSecretURLBinding" -}}
+{{- if .Values.controller.requireSecretURLBinding }}true
+{{- else if and .Values.tenancy.enabled (ne .Values.tenancy.requireSecretURLBinding false) }}true
+{{- else }}false
+{{- end }}
+{{- end }}
+
 {{- define "petrel.image" -}}
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
 {{- end }}
