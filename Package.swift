@@ -36,6 +36,8 @@ let package = Package(
         // An OpenSSL TLS stream for libgit2, so HTTPS remotes can take a client certificate (tls.crt/tls.key).
         .target(name: "CPetrelTLS", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
         .target(name: "KubeCore", swiftSettings: swiftSettings),
+        // Bounds checked on a YAML stream before Yams composes it (libyaml events: the copy inside Yams).
+        .target(name: "YAMLGuard", dependencies: [.product(name: "Yams", package: "Yams")], swiftSettings: swiftSettings),
 
         // Layer 1
         .target(
@@ -60,7 +62,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .target(
             name: "Kustomize",
-            dependencies: ["KubeCore", .product(name: "Yams", package: "Yams")],
+            dependencies: ["KubeCore", "YAMLGuard", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings),
         .target(name: "PetrelAPI", dependencies: ["KubeCore"], swiftSettings: swiftSettings),
         .target(
