@@ -154,7 +154,7 @@ def judge(case, directory, petrel, kubectl, home):
     if restrictor != "LoadRestrictionsRootOnly":
         oracle += ["--load-restrictor", restrictor]
     k_code, k_out, k_err = run(oracle, home)
-    p_code, p_out, p_err = run([petrel, "build", build], home)
+    p_code, p_out, p_err = run([petrel, "build", build] + oracle[3:], home)
     result = {"name": case.name, "parsed": False, "bytes": False, "kubectl_error": None, "petrel_error": None,
               "diff": "", "features": features(case), "expected_error": case.expect_error}
     if k_code != 0:

@@ -23,6 +23,7 @@ extension BuildContext {
             if loader.isDirectory(path) {
                 configs += try buildDirectory(path, stack: stack, allowGenerated: false).map(\.object)
             } else {
+                try loader.checkRestriction(path, directory: directory)
                 configs += try loadManifests(path).map(\.object)
             }
         }

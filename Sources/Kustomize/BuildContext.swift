@@ -117,7 +117,7 @@ struct BuildContext {
         }
         var crds = CRDConfig()
         for entry in try kustomization.strings("crds") {
-            let path = try loader.resolve(entry, from: directory)
+            let path = try loader.resolveFile(entry, from: directory)
             crds.merge(try CRDConfig.parse(try loader.readText(path), file: loader.relative(path)))
         }
         crdNameReferences += crds.nameReferences
@@ -143,6 +143,7 @@ struct BuildContext {
             let built = try buildDirectory(path, stack: stack, allowGenerated: false)
             try Self.append(built, to: &resources)
         } else {
+            try loader.checkRestriction(path, directory: directory)
             try Self.append(try loadManifests(path), to: &resources)
         }
     }

@@ -13,7 +13,7 @@ struct ValueAdd {
         if value.isEmpty { value = (directory as NSString).lastPathComponent }
         var targets = config["targets"]?.arrayValue ?? []
         if let path = config["targetFilePath"]?.stringValue, !path.isEmpty {
-            let resolved = try loader.resolve(path, from: directory)
+            let resolved = try loader.resolveFile(path, from: directory)
             let documents = try YAMLCodec.parseStream(try loader.readText(resolved), file: loader.relative(resolved))
             targets += documents.first?["targets"]?.arrayValue ?? []
         }
