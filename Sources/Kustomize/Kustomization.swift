@@ -13,8 +13,6 @@ struct Kustomization: Sendable {
         "generators": "generator plugins are not run",
         "transformers": "transformer plugins are not run",
         "validators": "validator plugins are not run",
-        "vars": "vars are not supported; use 'replacements' instead",
-        "configurations": "custom transformer configurations are not supported",
         "openapi": "custom OpenAPI schemas are not supported",
         "buildMetadata": "buildMetadata is not supported",
     ]
@@ -22,7 +20,8 @@ struct Kustomization: Sendable {
     static let knownFields: Set<String> = [
         "apiVersion", "kind", "metadata", "resources", "bases", "components", "namespace", "namePrefix", "nameSuffix",
         "commonLabels", "labels", "commonAnnotations", "images", "replicas", "configMapGenerator", "secretGenerator",
-        "generatorOptions", "patches", "patchesStrategicMerge", "patchesJson6902", "replacements", "sortOptions", "crds",
+        "generatorOptions", "patches", "patchesStrategicMerge", "patchesJson6902", "replacements", "sortOptions", "crds", "vars",
+        "configurations",
     ]
 
     static func load(_ path: String, loader: Loader) throws(KustomizeError) -> Kustomization {

@@ -62,14 +62,16 @@ public struct KustomizeBuilder: Sendable {
         let directory = try loader.resolve(path.isEmpty ? "." : path, from: loader.root)
         guard loader.isDirectory(directory) else { throw .fileNotFound(path: path) }
         var context = BuildContext(loader: loader, options: options)
-        var resources = try context.buildDirectory(directory, stack: [], allowGenerated: true, overrides: overrides)
-        for index in resources.indices where resources[index].needsHashSuffix {
-            if let suffix = ContentHash.suffix(for: resources[index].object) {
-                resources[index].rename(resources[index].name + "-" + suffix)
+        var accumulation = try context.buildDirectory(
+            directory, stack: [], allowGenerated: true, overrides: overrides)
+        for index in accumulation.resources.indices where accumulation.resources[index].needsHashSuffix {
+            if let suffix = ContentHash.suffix(for: accumulation.resources[index].object) {
+                accumulation.resources[index].rename(accumulation.resources[index].name + "-" + suffix)
             }
         }
-        NameReferences.fix(&resources, extraRules: context.crdNameReferences)
-        var objects = Ordering.legacySorted(resources).map(\.object)
+        NameReferences.fix(&accumulation.resources, extraRules: accumulation.config.extraNameReferenceRules)
+        try accumulation.resolveVars()
+        var objects = Ordering.legacySorted(accumulation.resources).map(\.object)
         overrides.applyCommonMetadata(to: &objects)
         return objects
     }

@@ -5,8 +5,8 @@ struct Transformers {
     let loader: Loader
     let kustomization: Kustomization
     let directory: String
-    /// Extra field specs from the kustomization's `crds`.
-    var crds = CRDConfig()
+    /// The field specs of each transformer (defaults, `configurations`, `crds`).
+    var config = TransformerConfig.defaults
 
     mutating func run(on resources: inout [Resource]) throws(KustomizeError) {
         let patches = Patches(loader: loader, kustomization: kustomization, directory: directory)
@@ -23,12 +23,14 @@ struct Transformers {
         try applyAnnotations(to: &resources)
         try patches.applyJSON6902(to: &resources)
         try applyReplicas(to: &resources)
-        try Images.apply(try kustomization.objects("images"), file: kustomization.file, to: &resources)
+        try Images.apply(
+            try kustomization.objects("images"), file: kustomization.file, specs: config.images, to: &resources)
         try Replacements(loader: loader, kustomization: kustomization, directory: directory).apply(to: &resources)
     }
 
     private func applyNamespace(_ namespace: String, to resources: inout [Resource]) {
         for index in resources.indices {
+            applyNamespaceSpecs(namespace, to: &resources[index])
             let kind = resources[index].kind
             if !ClusterScope.isClusterScoped(kind) {
                 let old = resources[index].namespace
@@ -67,16 +69,23 @@ struct Transformers {
     private func applyPrefixSuffix(prefix: String, suffix: String, to resources: inout [Resource]) {
         guard !prefix.isEmpty || !suffix.isEmpty else { return }
         for index in resources.indices where !Self.prefixSkipped.contains(resources[index].kind) {
-            resources[index].rename(prefix + resources[index].name + suffix)
-            if !prefix.isEmpty {
-                for spec in crds.prefixes where spec.applies(to: resources[index]) {
-                    spec.visit(&resources[index].object) { value in
-                        if let text = value?.stringValue { value = .string(prefix + text) }
-                    }
-                }
+            if !prefix.isEmpty { Self.affix(prefix, specs: config.namePrefix, isPrefix: true, to: &resources[index]) }
+            if !suffix.isEmpty { Self.affix(suffix, specs: config.nameSuffix, isPrefix: false, to: &resources[index]) }
+        }
+    }
+
+    /// Adds a prefix or suffix to the name (a `metadata/name` spec) and to every other field the specs select.
+    private static func affix(_ text: String, specs: [FieldSpec], isPrefix: Bool, to resource: inout Resource) {
+        for spec in specs where spec.applies(to: resource) {
+            if spec.pathText == "metadata/name" {
+                resource.rename(isPrefix ? text + resource.name : resource.name + text)
+                if isPrefix { resource.prefixes.append(text) } else { resource.suffixes.append(text) }
+                continue
             }
-            if !prefix.isEmpty { resources[index].prefixes.append(prefix) }
-            if !suffix.isEmpty { resources[index].suffixes.append(suffix) }
+            spec.visit(&resource.object) { value in
+                let current = value.map(ContentHash.scalarText) ?? ""
+                value = .string(isPrefix ? text + current : current + text)
+            }
         }
     }
 
@@ -85,28 +94,24 @@ struct Transformers {
         var groups: [([(String, String)], [FieldSpec])] = []
         let common = try kustomization.stringMap("commonLabels")
         if !common.isEmpty {
-            groups.append(
-                (
-                    common,
-                    DefaultFieldSpecs.metadataLabels + DefaultFieldSpecs.selectorLabels
-                        + DefaultFieldSpecs.templateLabels + crds.labels
-                ))
+            groups.append((common, config.commonLabels))
         }
         for entry in try kustomization.objects("labels") {
             let pairs = try Kustomization.stringMap(entry["pairs"], file: file, field: "labels.pairs")
-            var specs = DefaultFieldSpecs.metadataLabels
-            if entry["includeSelectors"]?.boolValue == true {
-                specs += DefaultFieldSpecs.selectorLabels + DefaultFieldSpecs.templateLabels + crds.labels
-            } else if entry["includeTemplates"]?.boolValue == true {
-                specs += DefaultFieldSpecs.templateLabels
-            }
+            // As kustomize: the entry's own fields, then the configured `labels` fields, then selectors and templates
+            // (includeSelectors) or templates (includeTemplates) and the object's labels.
+            var specs: [FieldSpec] = []
             for extra in entry["fields"]?.arrayValue ?? [] {
-                guard let path = extra["path"]?.stringValue else { continue }
-                specs.append(
-                    FieldSpec(
-                        path, kind: extra["kind"]?.stringValue, group: extra["group"]?.stringValue,
-                        create: extra["create"]?.boolValue ?? false))
+                specs.append(try FieldSpec.parse(extra, file: file, field: "labels.fields", strict: false))
             }
+            var added = config.labels
+            if entry["includeSelectors"]?.boolValue == true {
+                added += config.commonLabels
+            } else {
+                if entry["includeTemplates"]?.boolValue == true { added += config.templateLabels }
+                added.append(FieldSpec("metadata/labels", create: true))
+            }
+            for spec in added { try TransformerConfig.add(spec, to: &specs, file: file, field: "labels") }
             groups.append((pairs, specs))
         }
         for (pairs, specs) in groups {
@@ -117,7 +122,7 @@ struct Transformers {
     private func applyAnnotations(to resources: inout [Resource]) throws(KustomizeError) {
         let pairs = try kustomization.stringMap("commonAnnotations")
         guard !pairs.isEmpty else { return }
-        Self.setMapEntries(pairs, specs: DefaultFieldSpecs.annotations + crds.annotations, tag: "annotations", on: &resources)
+        Self.setMapEntries(pairs, specs: config.commonAnnotations, tag: "annotations", on: &resources)
     }
 
     /// Sets `pairs` in the maps at `specs` of every resource.
@@ -137,7 +142,7 @@ struct Transformers {
                 var existed = Set<String>()
                 var created: [String] = []
                 for spec in applicable {
-                    let place = spec.path.joined(separator: "/")
+                    let place = spec.pathText
                     spec.visit(&resource.object) { value in
                         var map: JSONObject
                         switch value {
@@ -174,12 +179,24 @@ struct Transformers {
                 throw .invalidField(
                     file: kustomization.file, field: "replicas", detail: "each entry needs name and count")
             }
-            for index in resources.indices where resources[index].allNames.contains(name) {
-                guard Self.scalable.contains(resources[index].kind) else { continue }
-                resources[index].object.set(path: ["spec", "replicas"], to: .integer(count))
+            var found = false
+            for spec in config.replicas {
+                for index in resources.indices
+                where resources[index].allNames.contains(name) && spec.applies(to: resources[index]) {
+                    found = true
+                    spec.visit(&resources[index].object) { $0 = .integer(count) }
+                }
+            }
+            guard found else {
+                throw .invalidField(
+                    file: kustomization.file, field: "replicas",
+                    detail: "no resource named '\(name)' has a replicas field (\(Self.kinds(config.replicas))); "
+                        + "fix the name or add the kind to the replicas configuration")
             }
         }
     }
 
-    static let scalable: Set<String> = ["Deployment", "ReplicaSet", "StatefulSet", "ReplicationController"]
+    private static func kinds(_ specs: [FieldSpec]) -> String {
+        specs.map { $0.kind ?? "any kind" }.joined(separator: ", ")
+    }
 }
