@@ -11,10 +11,10 @@ struct BuildContext {
         self.options = options
     }
 
-    /// Builds a directory holding a kustomization (or, if `allowGenerated`, one without), after writing `overrides`
-    /// into its kustomization as Flux does.
+    /// Builds a directory holding a kustomization (or, if `allowGenerated`, one without; if `allowComponent`, a
+    /// Component), after writing `overrides` into its kustomization as Flux does.
     mutating func buildDirectory(
-        _ directory: String, stack: [String], allowGenerated: Bool,
+        _ directory: String, stack: [String], allowGenerated: Bool, allowComponent: Bool = false,
         overrides: KustomizationOverrides = KustomizationOverrides()
     ) throws(KustomizeError) -> Accumulation {
         if stack.contains(directory) { throw .cycle(path: loader.relative(directory)) }
@@ -27,7 +27,8 @@ struct BuildContext {
             } else {
                 let raw = try Kustomization.read(file, loader: loader)
                 kustomization = try Kustomization.parse(
-                    try overrides.applied(to: raw, file: loader.relative(file), componentExists: { exists($0, in: directory) }),
+                    try overrides.applied(
+                        to: raw, file: loader.relative(file), componentExists: { exists($0, in: directory) }),
                     file: loader.relative(file))
             }
         } else {
@@ -40,7 +41,8 @@ struct BuildContext {
                 try overrides.applied(to: generated, file: file, componentExists: { exists($0, in: directory) }),
                 file: file)
         }
-        if kustomization.isComponent {
+        // A Component is built like a Kustomization when it is the build's own directory, never as a resource.
+        if kustomization.isComponent && !allowComponent {
             throw .invalidField(
                 file: kustomization.file, field: "kind",
                 detail: "a Component can only be listed under 'components', not built or used as a resource")
@@ -94,6 +96,10 @@ struct BuildContext {
         try accumulation.mergeConfigurations(of: kustomization, directory: directory, loader: loader)
         var generators = Generators(loader: loader, kustomization: kustomization, directory: directory)
         try generators.run(into: &accumulation.resources)
+        let plugins = BuiltinPlugins(loader: loader, kustomization: kustomization, directory: directory)
+        for config in try pluginConfigs("generators", of: kustomization, directory: directory, stack: stack) {
+            try plugins.generate(config, into: &accumulation.resources)
+        }
         for entry in try kustomization.components {
             let path = try loader.resolve(entry, from: directory)
             guard loader.isDirectory(path), let file = loader.kustomizationFile(in: path) else {
@@ -112,6 +118,9 @@ struct BuildContext {
         var transformers = Transformers(
             loader: loader, kustomization: kustomization, directory: directory, config: accumulation.config)
         try transformers.run(on: &accumulation.resources)
+        for config in try pluginConfigs("transformers", of: kustomization, directory: directory, stack: stack) {
+            try plugins.transform(config, on: &accumulation.resources)
+        }
         try accumulation.mergeVars(of: kustomization)
     }
 

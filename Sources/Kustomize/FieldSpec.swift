@@ -49,6 +49,9 @@ struct FieldSpec: Sendable, Equatable {
         return true
     }
 
+    /// Whether this spec is the object's own name (`metadata/name`).
+    var isMetadataName: Bool { pathText == "metadata/name" }
+
     /// kustomize's test for a spec already in a list: the same path, and every part of `other`'s kind, group and
     /// version that is set equals this spec's.
     func effectivelyEquals(_ other: FieldSpec) -> Bool {

@@ -63,14 +63,15 @@ public struct KustomizeBuilder: Sendable {
         guard loader.isDirectory(directory) else { throw .fileNotFound(path: path) }
         var context = BuildContext(loader: loader, options: options)
         var accumulation = try context.buildDirectory(
-            directory, stack: [], allowGenerated: true, overrides: overrides)
-        for index in accumulation.resources.indices where accumulation.resources[index].needsHashSuffix {
-            if let suffix = ContentHash.suffix(for: accumulation.resources[index].object) {
-                accumulation.resources[index].rename(accumulation.resources[index].name + "-" + suffix)
-            }
-        }
+            directory, stack: [], allowGenerated: true, allowComponent: true, overrides: overrides)
+        BuiltinPlugins.addHashSuffixes(to: &accumulation.resources)
         NameReferences.fix(&accumulation.resources, extraRules: accumulation.config.extraNameReferenceRules)
         try accumulation.resolveVars()
+        // Objects annotated `config.kubernetes.io/local-config` (other than "false") serve the build only.
+        accumulation.resources.removeAll { resource in
+            resource.object[path: ["metadata", "annotations", "config.kubernetes.io/local-config"]]
+                .map { $0.stringValue != "false" } ?? false
+        }
         var objects = Ordering.legacySorted(accumulation.resources).map(\.object)
         overrides.applyCommonMetadata(to: &objects)
         return objects

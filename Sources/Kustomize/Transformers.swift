@@ -13,7 +13,7 @@ struct Transformers {
         try patches.applyStrategicMergeFiles(to: &resources)
         try patches.applyPatches(to: &resources)
         if let namespace = kustomization.string("namespace"), !namespace.isEmpty {
-            applyNamespace(namespace, to: &resources)
+            Self.applyNamespace(namespace, specs: config.namespace, to: &resources)
             try Self.checkUnique(resources, field: "namespace", file: kustomization.file)
         }
         applyPrefixSuffix(
@@ -26,30 +26,6 @@ struct Transformers {
         try Images.apply(
             try kustomization.objects("images"), file: kustomization.file, specs: config.images, to: &resources)
         try Replacements(loader: loader, kustomization: kustomization, directory: directory).apply(to: &resources)
-    }
-
-    private func applyNamespace(_ namespace: String, to resources: inout [Resource]) {
-        for index in resources.indices {
-            applyNamespaceSpecs(namespace, to: &resources[index])
-            let kind = resources[index].kind
-            if !ClusterScope.isClusterScoped(kind) {
-                let old = resources[index].namespace
-                if old != namespace {
-                    resources[index].previousNamespaces.append(old)
-                    resources[index].object.set(path: ["metadata", "namespace"], to: .string(namespace))
-                }
-            }
-            if kind == "RoleBinding" || kind == "ClusterRoleBinding" {
-                guard var subjects = resources[index].object[path: ["subjects"]]?.arrayValue else { continue }
-                for s in subjects.indices where subjects[s]["kind"]?.stringValue == "ServiceAccount" {
-                    let current = subjects[s]["namespace"]?.stringValue
-                    if subjects[s]["name"]?.stringValue == "default" && current != namespace {
-                        subjects[s]["namespace"] = .string(namespace)
-                    }
-                }
-                resources[index].object.set(path: ["subjects"], to: .array(subjects))
-            }
-        }
     }
 
     /// Refuses two resources that a transformer gave the same id.
@@ -66,25 +42,36 @@ struct Transformers {
 
     static let prefixSkipped: Set<String> = ["CustomResourceDefinition", "APIService", "Namespace"]
 
+    /// As kustomize, the prefix transformer (namePrefix fields) runs before the suffix transformer (nameSuffix fields).
     private func applyPrefixSuffix(prefix: String, suffix: String, to resources: inout [Resource]) {
-        guard !prefix.isEmpty || !suffix.isEmpty else { return }
-        for index in resources.indices where !Self.prefixSkipped.contains(resources[index].kind) {
-            if !prefix.isEmpty { Self.affix(prefix, specs: config.namePrefix, isPrefix: true, to: &resources[index]) }
-            if !suffix.isEmpty { Self.affix(suffix, specs: config.nameSuffix, isPrefix: false, to: &resources[index]) }
-        }
+        Self.applyPrefixSuffix(prefix: prefix, suffix: "", specs: config.namePrefix, to: &resources)
+        Self.applyPrefixSuffix(prefix: "", suffix: suffix, specs: config.nameSuffix, to: &resources)
     }
 
-    /// Adds a prefix or suffix to the name (a `metadata/name` spec) and to every other field the specs select.
-    private static func affix(_ text: String, specs: [FieldSpec], isPrefix: Bool, to resource: inout Resource) {
-        for spec in specs where spec.applies(to: resource) {
-            if spec.pathText == "metadata/name" {
-                resource.rename(isPrefix ? text + resource.name : resource.name + text)
-                if isPrefix { resource.prefixes.append(text) } else { resource.suffixes.append(text) }
-                continue
+    /// Adds `prefix` and `suffix` to the fields at `specs` (the object's name for `metadata/name`, recorded for name
+    /// references) of every resource but CRDs, APIServices and Namespaces; `prefixSpecs` get the prefix only.
+    static func applyPrefixSuffix(
+        prefix: String, suffix: String, specs: [FieldSpec], prefixSpecs: [FieldSpec] = [],
+        to resources: inout [Resource]
+    ) {
+        guard !prefix.isEmpty || !suffix.isEmpty else { return }
+        for index in resources.indices where !prefixSkipped.contains(resources[index].kind) {
+            for spec in specs where spec.applies(to: resources[index]) {
+                if spec.isMetadataName {
+                    resources[index].rename(prefix + resources[index].name + suffix)
+                    if !prefix.isEmpty { resources[index].prefixes.append(prefix) }
+                    if !suffix.isEmpty { resources[index].suffixes.append(suffix) }
+                } else {
+                    spec.visit(&resources[index].object) { value in
+                        if let text = value?.stringValue { value = .string(prefix + text + suffix) }
+                    }
+                }
             }
-            spec.visit(&resource.object) { value in
-                let current = value.map(ContentHash.scalarText) ?? ""
-                value = .string(isPrefix ? text + current : current + text)
+            guard !prefix.isEmpty else { continue }
+            for spec in prefixSpecs where spec.applies(to: resources[index]) {
+                spec.visit(&resources[index].object) { value in
+                    if let text = value?.stringValue { value = .string(prefix + text) }
+                }
             }
         }
     }
@@ -100,10 +87,7 @@ struct Transformers {
             let pairs = try Kustomization.stringMap(entry["pairs"], file: file, field: "labels.pairs")
             // As kustomize: the entry's own fields, then the configured `labels` fields, then selectors and templates
             // (includeSelectors) or templates (includeTemplates) and the object's labels.
-            var specs: [FieldSpec] = []
-            for extra in entry["fields"]?.arrayValue ?? [] {
-                specs.append(try FieldSpec.parse(extra, file: file, field: "labels.fields", strict: false))
-            }
+            var specs = try FieldSpec.list(entry["fields"], file: file, field: "labels.fields")
             var added = config.labels
             if entry["includeSelectors"]?.boolValue == true {
                 added += config.commonLabels
@@ -179,24 +163,28 @@ struct Transformers {
                 throw .invalidField(
                     file: kustomization.file, field: "replicas", detail: "each entry needs name and count")
             }
-            var found = false
-            for spec in config.replicas {
-                for index in resources.indices
-                where resources[index].allNames.contains(name) && spec.applies(to: resources[index]) {
-                    found = true
-                    spec.visit(&resources[index].object) { $0 = .integer(count) }
-                }
-            }
-            guard found else {
+            guard Self.setReplicas(name: name, count: count, specs: config.replicas, on: &resources) else {
                 throw .invalidField(
                     file: kustomization.file, field: "replicas",
-                    detail: "no resource named '\(name)' has a replicas field (\(Self.kinds(config.replicas))); "
-                        + "fix the name or add the kind to the replicas configuration")
+                    detail: "no resource named '\(name)' has a replicas field of the configuration "
+                        + "(by default: a Deployment, ReplicationController, ReplicaSet or StatefulSet)")
             }
         }
     }
 
-    private static func kinds(_ specs: [FieldSpec]) -> String {
-        specs.map { $0.kind ?? "any kind" }.joined(separator: ", ")
+    /// Sets `count` at every spec's path of the resources named (now or before) `name`; returns whether a spec
+    /// matched any resource.
+    @discardableResult
+    static func setReplicas(name: String, count: Int64, specs: [FieldSpec], on resources: inout [Resource]) -> Bool {
+        var found = false
+        for spec in specs {
+            for index in resources.indices where resources[index].allNames.contains(name) {
+                guard spec.applies(to: resources[index]) else { continue }
+                found = true
+                spec.visit(&resources[index].object) { value in value = .integer(count) }
+            }
+        }
+        return found
     }
+
 }

@@ -109,7 +109,13 @@ struct BuilderTests {
                 ("helmCharts", "helmCharts:\n- name: x\n"),
                 ("transformers", "transformers:\n- t.yaml\n"),
                 ("generators", "generators:\n- g.yaml\n"),
+                ("generators", "generators:\n- |-\n  apiVersion: builtin\n  kind: HelmChartInflationGenerator\n"
+                    + "  metadata:\n    name: chart\n"),
             ] {
+                // An exec plugin's configuration: only `apiVersion: builtin` ones run.
+                let plugin = "apiVersion: example.com/v1\nkind: Exec\nmetadata:\n  name: p\n"
+                try write(plugin, "t.yaml", in: dir)
+                try write(plugin, "g.yaml", in: dir)
                 try write(body, "kustomization.yaml", in: dir)
                 let error = try #require(buildError(root: dir))
                 #expect(error.reason == "Unsupported", "\(field)")

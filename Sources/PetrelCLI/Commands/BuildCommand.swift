@@ -10,7 +10,7 @@ struct BuildCommand: ParsableCommand {
         abstract: "Build a kustomization directory and print the YAML stream, as `kubectl kustomize DIR` does.",
         discussion: """
             `petrel build DIR` builds DIR. The build is confined to DIR: paths and symlinks that leave it are \
-            refused, as are remote resources, helm charts and plugins. A directory without a kustomization file is \
+            refused, as are remote resources, helm charts and plugins other than builtin ones. A directory without a kustomization file is \
             built from every YAML manifest in it, recursively (what Flux does). `petrel build kustomization NAME \
             --path DIR` builds DIR with the overrides and postBuild variables of the Kustomization NAME read from \
             the cluster (a directory named like a subcommand is built with `petrel build ./kustomization`).
