@@ -21,7 +21,7 @@ extension BuildContext {
             }
             let path = try loader.resolve(entry, from: directory)
             if loader.isDirectory(path) {
-                configs += try buildDirectory(path, stack: stack, allowGenerated: false).map(\.object)
+                configs += try buildDirectory(path, stack: stack, allowGenerated: false).resources.map(\.object)
             } else {
                 try loader.checkRestriction(path, directory: directory)
                 configs += try loadManifests(path).map(\.object)

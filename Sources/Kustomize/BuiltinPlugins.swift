@@ -92,7 +92,8 @@ struct BuiltinPlugins {
         case "ReplicaCountTransformer":
             try transformReplicas(config, on: &resources)
         case "ImageTagTransformer":
-            try Images.apply([config["imageTag"] ?? .object(JSONObject())], file: file, to: &resources)
+            try Images.apply(
+                [config["imageTag"] ?? .object(JSONObject())], file: file, specs: try specs(config), to: &resources)
         case "HashTransformer":
             Self.addHashSuffixes(to: &resources)
         case "ValueAddTransformer":

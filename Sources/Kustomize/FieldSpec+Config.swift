@@ -17,17 +17,11 @@ extension FieldSpec {
         }
         var specs: [FieldSpec] = []
         for item in items {
-            guard let path = item["path"]?.stringValue, !path.isEmpty else {
+            let spec = try parse(item, file: file, field: field, strict: false)
+            guard !spec.pathText.isEmpty else {
                 throw .invalidField(file: file, field: field, detail: "each field spec needs a 'path'")
             }
-            func selector(_ key: String) -> String? {
-                guard let text = item[key]?.stringValue, !text.isEmpty else { return nil }
-                return text
-            }
-            specs.append(
-                FieldSpec(
-                    path, kind: selector("kind"), group: selector("group"), version: selector("version"),
-                    create: item["create"]?.boolValue ?? false))
+            specs.append(spec)
         }
         return specs
     }

@@ -11,8 +11,6 @@ struct Kustomization: Sendable {
         "helmChartInflationGenerator": "Helm charts are not inflated; render the chart into manifests first",
         "helmGlobals": "Helm charts are not inflated; render the chart into manifests first",
         "validators": "validator plugins are not run",
-        "vars": "vars are not supported; use 'replacements' instead",
-        "configurations": "custom transformer configurations are not supported",
         "openapi": "custom OpenAPI schemas are not supported",
         "buildMetadata": "buildMetadata is not supported",
     ]
@@ -21,7 +19,7 @@ struct Kustomization: Sendable {
         "apiVersion", "kind", "metadata", "resources", "bases", "components", "namespace", "namePrefix", "nameSuffix",
         "commonLabels", "labels", "commonAnnotations", "images", "replicas", "configMapGenerator", "secretGenerator",
         "generatorOptions", "patches", "patchesStrategicMerge", "patchesJson6902", "replacements", "sortOptions",
-        "crds", "generators", "transformers",
+        "crds", "generators", "transformers", "vars", "configurations",
     ]
 
     static func load(_ path: String, loader: Loader) throws(KustomizeError) -> Kustomization {

@@ -65,16 +65,17 @@ public struct KustomizeBuilder: Sendable {
         let directory = try loader.resolve(path.isEmpty ? "." : path, from: loader.root)
         guard loader.isDirectory(directory) else { throw .fileNotFound(path: path) }
         var context = BuildContext(loader: loader, options: options)
-        var resources = try context.buildDirectory(
+        var accumulation = try context.buildDirectory(
             directory, stack: [], allowGenerated: true, allowComponent: true, overrides: overrides)
-        BuiltinPlugins.addHashSuffixes(to: &resources)
-        NameReferences.fix(&resources, extraRules: context.crdNameReferences)
+        BuiltinPlugins.addHashSuffixes(to: &accumulation.resources)
+        NameReferences.fix(&accumulation.resources, extraRules: accumulation.config.extraNameReferenceRules)
+        try accumulation.resolveVars()
         // Objects annotated `config.kubernetes.io/local-config` (other than "false") serve the build only.
-        resources.removeAll { resource in
+        accumulation.resources.removeAll { resource in
             resource.object[path: ["metadata", "annotations", "config.kubernetes.io/local-config"]]
                 .map { $0.stringValue != "false" } ?? false
         }
-        var objects = Ordering.legacySorted(resources).map(\.object)
+        var objects = Ordering.legacySorted(accumulation.resources).map(\.object)
         overrides.applyCommonMetadata(to: &objects)
         return objects
     }

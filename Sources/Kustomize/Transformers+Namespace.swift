@@ -66,7 +66,7 @@ extension FieldSpec {
     /// `metadata/namespace` (set on every namespaced object anyway) or a role binding's `subjects/namespace`
     /// (set by the subject mode), which the namespace transformer skips among its specs.
     fileprivate var isNamespaceSpec: Bool {
-        path == ["metadata", "namespace"]
-            || (path == ["subjects", "namespace"] && (kind == "RoleBinding" || kind == "ClusterRoleBinding"))
+        pathText == "metadata/namespace"
+            || (pathText == "subjects/namespace" && (kind == "RoleBinding" || kind == "ClusterRoleBinding"))
     }
 }

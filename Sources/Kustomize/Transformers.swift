@@ -5,15 +5,15 @@ struct Transformers {
     let loader: Loader
     let kustomization: Kustomization
     let directory: String
-    /// Extra field specs from the kustomization's `crds`.
-    var crds = CRDConfig()
+    /// The field specs of each transformer (defaults, `configurations`, `crds`).
+    var config = TransformerConfig.defaults
 
     mutating func run(on resources: inout [Resource]) throws(KustomizeError) {
         let patches = Patches(loader: loader, kustomization: kustomization, directory: directory)
         try patches.applyStrategicMergeFiles(to: &resources)
         try patches.applyPatches(to: &resources)
         if let namespace = kustomization.string("namespace"), !namespace.isEmpty {
-            Self.applyNamespace(namespace, specs: DefaultFieldSpecs.namespace, to: &resources)
+            Self.applyNamespace(namespace, specs: config.namespace, to: &resources)
             try Self.checkUnique(resources, field: "namespace", file: kustomization.file)
         }
         applyPrefixSuffix(
@@ -23,7 +23,8 @@ struct Transformers {
         try applyAnnotations(to: &resources)
         try patches.applyJSON6902(to: &resources)
         try applyReplicas(to: &resources)
-        try Images.apply(try kustomization.objects("images"), file: kustomization.file, to: &resources)
+        try Images.apply(
+            try kustomization.objects("images"), file: kustomization.file, specs: config.images, to: &resources)
         try Replacements(loader: loader, kustomization: kustomization, directory: directory).apply(to: &resources)
     }
 
@@ -41,10 +42,10 @@ struct Transformers {
 
     static let prefixSkipped: Set<String> = ["CustomResourceDefinition", "APIService", "Namespace"]
 
+    /// As kustomize, the prefix transformer (namePrefix fields) runs before the suffix transformer (nameSuffix fields).
     private func applyPrefixSuffix(prefix: String, suffix: String, to resources: inout [Resource]) {
-        Self.applyPrefixSuffix(
-            prefix: prefix, suffix: suffix, specs: DefaultFieldSpecs.metadataName, prefixSpecs: crds.prefixes,
-            to: &resources)
+        Self.applyPrefixSuffix(prefix: prefix, suffix: "", specs: config.namePrefix, to: &resources)
+        Self.applyPrefixSuffix(prefix: "", suffix: suffix, specs: config.nameSuffix, to: &resources)
     }
 
     /// Adds `prefix` and `suffix` to the fields at `specs` (the object's name for `metadata/name`, recorded for name
@@ -80,22 +81,21 @@ struct Transformers {
         var groups: [([(String, String)], [FieldSpec])] = []
         let common = try kustomization.stringMap("commonLabels")
         if !common.isEmpty {
-            groups.append(
-                (
-                    common,
-                    DefaultFieldSpecs.metadataLabels + DefaultFieldSpecs.selectorLabels
-                        + DefaultFieldSpecs.templateLabels + crds.labels
-                ))
+            groups.append((common, config.commonLabels))
         }
         for entry in try kustomization.objects("labels") {
             let pairs = try Kustomization.stringMap(entry["pairs"], file: file, field: "labels.pairs")
-            var specs = DefaultFieldSpecs.metadataLabels
+            // As kustomize: the entry's own fields, then the configured `labels` fields, then selectors and templates
+            // (includeSelectors) or templates (includeTemplates) and the object's labels.
+            var specs = try FieldSpec.list(entry["fields"], file: file, field: "labels.fields")
+            var added = config.labels
             if entry["includeSelectors"]?.boolValue == true {
-                specs += DefaultFieldSpecs.selectorLabels + DefaultFieldSpecs.templateLabels + crds.labels
-            } else if entry["includeTemplates"]?.boolValue == true {
-                specs += DefaultFieldSpecs.templateLabels
+                added += config.commonLabels
+            } else {
+                if entry["includeTemplates"]?.boolValue == true { added += config.templateLabels }
+                added.append(FieldSpec("metadata/labels", create: true))
             }
-            specs += try FieldSpec.list(entry["fields"], file: file, field: "labels.fields")
+            for spec in added { try TransformerConfig.add(spec, to: &specs, file: file, field: "labels") }
             groups.append((pairs, specs))
         }
         for (pairs, specs) in groups {
@@ -106,8 +106,7 @@ struct Transformers {
     private func applyAnnotations(to resources: inout [Resource]) throws(KustomizeError) {
         let pairs = try kustomization.stringMap("commonAnnotations")
         guard !pairs.isEmpty else { return }
-        Self.setMapEntries(
-            pairs, specs: DefaultFieldSpecs.annotations + crds.annotations, tag: "annotations", on: &resources)
+        Self.setMapEntries(pairs, specs: config.commonAnnotations, tag: "annotations", on: &resources)
     }
 
     /// Sets `pairs` in the maps at `specs` of every resource.
@@ -127,7 +126,7 @@ struct Transformers {
                 var existed = Set<String>()
                 var created: [String] = []
                 for spec in applicable {
-                    let place = spec.path.joined(separator: "/")
+                    let place = spec.pathText
                     spec.visit(&resource.object) { value in
                         var map: JSONObject
                         switch value {
@@ -164,10 +163,11 @@ struct Transformers {
                 throw .invalidField(
                     file: kustomization.file, field: "replicas", detail: "each entry needs name and count")
             }
-            guard Self.setReplicas(name: name, count: count, specs: DefaultFieldSpecs.replicas, on: &resources) else {
+            guard Self.setReplicas(name: name, count: count, specs: config.replicas, on: &resources) else {
                 throw .invalidField(
                     file: kustomization.file, field: "replicas",
-                    detail: "no Deployment, ReplicationController, ReplicaSet or StatefulSet is named '\(name)'")
+                    detail: "no resource named '\(name)' has a replicas field of the configuration "
+                        + "(by default: a Deployment, ReplicationController, ReplicaSet or StatefulSet)")
             }
         }
     }

@@ -32,12 +32,12 @@ struct BuilderTests {
 
     let configMap = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n"
 
-    @Test("vars are refused with a message naming the file and field")
-    func vars() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Refusals/vars")
+    @Test("helm charts are refused with a message naming the file and field")
+    func helmCharts() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Refusals/helm")
         let error = try #require(buildError(root: root))
         #expect(error.reason == "Unsupported")
-        #expect(error.message.contains("kustomization.yaml") && error.message.contains("'vars'"))
+        #expect(error.message.contains("kustomization.yaml") && error.message.contains("'helmCharts'"))
     }
 
     @Test("a resource path leaving the root is refused")
