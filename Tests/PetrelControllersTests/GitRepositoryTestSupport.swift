@@ -138,11 +138,12 @@ func withGitRepositoryController(
                     ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(namespace)]])
                 let informers = InformerFactory(client: client, logger: logger)
                 let events = RecordedEvents()
+                var options = GitRepositoryControllerOptions(
+                    storagePath: storage.path, artifactBaseURL: GitRepositoryHarness.artifactBaseURL)
+                // Tests run intervals of a second or less to see timer-driven reconciles quickly.
+                options.minimumInterval = .milliseconds(100)
                 let controller = GitRepositoryController.make(
-                    client: client, informers: informers, recorder: events,
-                    options: GitRepositoryControllerOptions(
-                        storagePath: storage.path, artifactBaseURL: GitRepositoryHarness.artifactBaseURL),
-                    logger: logger)
+                    client: client, informers: informers, recorder: events, options: options, logger: logger)
                 let harness = GitRepositoryHarness(
                     client: client, namespace: namespace, storage: storage, events: events, controller: controller)
                 try await withThrowingTaskGroup(of: Void.self) { group in

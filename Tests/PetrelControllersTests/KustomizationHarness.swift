@@ -73,6 +73,8 @@ struct KustomizationHarness {
                     options.requeueDependency = requeueDependency
                     options.noCrossNamespaceRefs = noCrossNamespaceRefs
                     options.defaultServiceAccount = defaultServiceAccount
+                    // Tests run intervals of a second to see drift checks quickly.
+                    options.minimumInterval = .milliseconds(100)
                     let controller = KustomizationController.make(
                         client: client, informers: factory, recorder: events, options: options, logger: logger)
                     let harness = KustomizationHarness(

@@ -94,11 +94,11 @@ extension KustomizationReconciler {
                     .normal, reason: ConditionReason.reconciliationSucceeded, message: message, about: json)
             }
             logger.info("\(message)", metadata: ["petrel.revision": "\(revision)"])
-            return .requeue(after: requeueAfter ?? interval.duration)
+            return .requeue(after: max(requeueAfter ?? interval.duration, options.minimumInterval))
         case .failed(let error):
             await recorder.record(.warning, reason: error.reason, message: error.message, about: json)
             logger.error("\(error.message)", metadata: ["reason": "\(error.reason)"])
-            return .requeue(after: object.effectiveRetryInterval.duration)
+            return .requeue(after: max(object.effectiveRetryInterval.duration, options.minimumInterval))
         case .waiting(let error, let delay):
             logger.info("\(error.message)", metadata: ["reason": "\(error.reason)"])
             return .requeue(after: delay)

@@ -16,6 +16,10 @@ package struct GitRepositoryControllerOptions: Sendable {
     /// How many archives each GitRepository keeps in storage, the current one included (Flux's
     /// `--artifact-retention-records`). Default 2: the current and the previous revision.
     package var retainedArtifacts: Int = 2
+    /// The shortest delay between two timer-driven reconciles of one GitRepository: a `spec.interval` below it
+    /// (e.g. `0s`) counts as this, so no object can list its remote in a loop. Events (a spec change, `requestedAt`)
+    /// are not delayed; failures back off as usual. Default 10 s.
+    package var minimumInterval: Duration = .seconds(10)
 
     /// Options with the required paths and the defaults for the rest.
     package init(storagePath: String, artifactBaseURL: String, concurrency: Int = 2) {
