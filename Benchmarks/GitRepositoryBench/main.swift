@@ -175,10 +175,11 @@ func runController(
                     guard let port = await iterator.next() else { return }
                     let base = "http://127.0.0.1:\(port)"
                     let informers = InformerFactory(client: client, logger: logger)
+                    var options = GitRepositoryControllerOptions(storagePath: storage.path, artifactBaseURL: base)
+                    options.minimumInterval = .milliseconds(100)  // the no-change benchmark runs a 100 ms interval
                     let controller = GitRepositoryController.make(
                         client: client, informers: informers, recorder: LoggingEventRecorder(logger: logger),
-                        options: GitRepositoryControllerOptions(storagePath: storage.path, artifactBaseURL: base),
-                        logger: logger)
+                        options: options, logger: logger)
                     group.addTask { await informers.run() }
                     group.addTask { await controller.run() }
                     defer { group.cancelAll() }

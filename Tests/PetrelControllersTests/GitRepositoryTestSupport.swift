@@ -142,6 +142,8 @@ func withGitRepositoryController(
                 var options = GitRepositoryControllerOptions(
                     storagePath: storage.path, artifactBaseURL: GitRepositoryHarness.artifactBaseURL)
                 options.requireSecretURLBinding = requireSecretURLBinding
+                // Tests run intervals of a second or less to see timer-driven reconciles quickly.
+                options.minimumInterval = .milliseconds(100)
                 let controller = GitRepositoryController.make(
                     client: client, informers: informers, recorder: events, options: options, logger: logger)
                 let harness = GitRepositoryHarness(

@@ -79,6 +79,8 @@ struct KustomizationHarness {
                     options.noCrossNamespaceRefs = noCrossNamespaceRefs
                     options.defaultServiceAccount = defaultServiceAccount
                     let recorder = makeRecorder?(client, logger) ?? events
+                    // Tests run intervals of a second to see drift checks quickly.
+                    options.minimumInterval = .milliseconds(100)
                     let controller = KustomizationController.make(
                         client: client, informers: factory, recorder: recorder, options: options, logger: logger)
                     let harness = KustomizationHarness(

@@ -24,6 +24,11 @@ package struct KustomizationControllerOptions: Sendable {
     /// again, so a change of the server's rules for untouched objects (a new mutating webhook or admission policy)
     /// is noticed within this time. Default 1 hour; nil: until the object changes or the controller restarts.
     package var verifiedObjectMaxAge: Duration? = .seconds(3600)
+    /// The shortest delay between two timer-driven reconciles of one Kustomization: `spec.interval` and
+    /// `spec.retryInterval` below it (e.g. `0s`) count as this, so no object can run its build, dry-run and apply in
+    /// a loop and starve the others of the client's rate limit. Events (a new artifact, a spec change,
+    /// `requestedAt`) are not delayed. Default 10 s.
+    package var minimumInterval: Duration = .seconds(10)
 
     /// Options with every default.
     package init() {}

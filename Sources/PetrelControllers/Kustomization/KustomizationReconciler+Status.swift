@@ -96,11 +96,12 @@ extension KustomizationReconciler {
                     .normal, reason: ConditionReason.reconciliationSucceeded, message: message, about: json)
             }
             if statusWriteError == nil { logger.info("\(message)", metadata: ["petrel.revision": "\(revision)"]) }
-            return .requeue(after: requeueAfter ?? interval.duration)
+            return .requeue(after: max(requeueAfter ?? interval.duration, options.minimumInterval))
         case .failed(let error):
             await recorder.record(.warning, reason: error.reason, message: error.message, about: json)
             throw ReconcileInterruption.failed(
-                reason: error.reason, message: error.message, retryAfter: object.effectiveRetryInterval.duration)
+                reason: error.reason, message: error.message,
+                retryAfter: max(object.effectiveRetryInterval.duration, options.minimumInterval))
         case .waiting(let error, let delay):
             logger.info("\(error.message)", metadata: ["reason": "\(error.reason)"])
             throw ReconcileInterruption.waiting(requeueAfter: delay)

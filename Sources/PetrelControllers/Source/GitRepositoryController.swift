@@ -21,6 +21,10 @@ package struct GitRepositoryControllerOptions: Sendable {
     /// the annotation may be sent to any URL a GitRepository of its namespace names; a Secret with it is always
     /// held to it (see ``SecretURLBinding``).
     package var requireSecretURLBinding = false
+    /// The shortest delay between two timer-driven reconciles of one GitRepository: a `spec.interval` below it
+    /// (e.g. `0s`) counts as this, so no object can list its remote in a loop. Events (a spec change, `requestedAt`)
+    /// are not delayed; failures back off as usual. Default 10 s.
+    package var minimumInterval: Duration = .seconds(10)
 
     /// Options with the required paths and the defaults for the rest.
     package init(storagePath: String, artifactBaseURL: String, concurrency: Int = 2) {

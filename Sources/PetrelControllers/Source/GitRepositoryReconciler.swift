@@ -86,7 +86,7 @@ package struct GitRepositoryReconciler: Reconciler {
         let elapsed = start.duration(to: .now)
         switch outcome {
         case .success(let fetched):
-            let next = Self.jittered(object.spec.interval)
+            let next = Self.jittered(max(object.spec.interval, GoDuration(options.minimumInterval)))
             let message = fetched.isNew ? "stored artifact" : "no change"
             logger.info(
                 "\(message) for revision '\(fetched.artifact.revision)' in \(elapsed), next run in \(next)",

@@ -10,6 +10,7 @@ struct ControllerCluster: Sendable {
     let tmp: URL
     let kubeconfig: String
     let healthPort: Int
+    let metricsPort: Int
     let controller: ManagedProcess
 
     /// The repository's CRDs as the API server of an older release holds them: Flux's duration patterns, no
@@ -43,6 +44,7 @@ struct ControllerCluster: Sendable {
                 try LocalAPIServer.writeKubeconfig(for: url, to: kubeconfig)
                 let storagePort = try TestCommand.freePort()
                 let healthPort = try TestCommand.freePort()
+                let metricsPort = try TestCommand.freePort()
                 let controller = try ManagedProcess(
                     name: "petrel-controller", executable: try #require(TestEnvironment.controllerBinary),
                     arguments: [
@@ -50,13 +52,14 @@ struct ControllerCluster: Sendable {
                         "debug",
                         "--storage-path", tmp.appendingPathComponent("storage").path,
                         "--storage-addr", "127.0.0.1:\(storagePort)", "--storage-adv-addr", "127.0.0.1:\(storagePort)",
-                        "--metrics-addr", "127.0.0.1:\(try TestCommand.freePort())", "--health-addr",
+                        "--metrics-addr", "127.0.0.1:\(metricsPort)", "--health-addr",
                         "127.0.0.1:\(healthPort)",
                     ] + arguments,
                     logFile: tmp.appendingPathComponent("controller.log"))
                 defer { controller.stop() }
                 let cluster = ControllerCluster(
-                    tmp: tmp, kubeconfig: kubeconfig, healthPort: healthPort, controller: controller)
+                    tmp: tmp, kubeconfig: kubeconfig, healthPort: healthPort, metricsPort: metricsPort,
+                    controller: controller)
                 for (index, crd) in crds.enumerated() {
                     try await cluster.apply(crd, name: "crd-\(index)")
                 }
@@ -126,6 +129,15 @@ struct ControllerCluster: Sendable {
             "/usr/bin/curl",
             ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-m", "5", "http://127.0.0.1:\(healthPort)/healthz"])
         return result.stdout == "200"
+    }
+
+    /// The sum of `controller_runtime_reconcile_total` of `controller` over every result, from `/metrics`.
+    func reconciles(_ controller: String) async throws -> Int {
+        let result = try await TestCommand.output(
+            "/usr/bin/curl", ["-s", "-m", "5", "http://127.0.0.1:\(metricsPort)/metrics"])
+        let prefix = "controller_runtime_reconcile_total{controller=\"\(controller)\""
+        return result.stdout.split(separator: "\n").filter { $0.hasPrefix(prefix) }
+            .compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }.reduce(0) { $0 + Int($1) }
     }
 
     /// Every Event in `team` as `type reason: message` lines.
