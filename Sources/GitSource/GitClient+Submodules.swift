@@ -1,6 +1,5 @@
 import CLibGit2
 import Foundation
-import Synchronization
 
 /// One `[submodule "name"]` section of a `.gitmodules` file.
 struct SubmoduleEntry: Sendable, Equatable {
@@ -143,11 +142,8 @@ enum Submodules {
     /// Fetches every branch and tag of `url` into `repo` under `refs/petrel/submodules/<slot>/`.
     static func fetchAll(repo: OpaquePointer, url rawURL: String, slot: String, parent: RemoteSession) throws {
         let url = try GitURL(parsing: rawURL)
-        let remaining = ContinuousClock.now.duration(to: parent.deadline)
         let session = RemoteSession(
-            url: url, credentials: parent.credentials, timeout: max(remaining, .milliseconds(1)),
-            scratch: parent.scratch)
-        if parent.cancelled.load(ordering: .relaxed) { session.cancelled.store(true, ordering: .relaxed) }
+            url: url, credentials: parent.credentials, operation: parent.operation, scratch: parent.scratch)
         let payload = Unmanaged.passRetained(session).toOpaque()
         defer { Unmanaged<RemoteSession>.fromOpaque(payload).release() }
         var remotePointer: OpaquePointer?
