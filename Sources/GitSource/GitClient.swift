@@ -53,10 +53,23 @@ public enum GitFetchResult: Sendable, Equatable {
 ///   with `recurseSubmodules`, and only their branches and tags (a recorded commit on neither is an error).
 public struct GitClient: Sendable {
     let logger: Logger
+    /// The most pack bytes one operation may receive (submodules included); the fetch's disk use in `$TMPDIR` is
+    /// about this much plus its index. Default ``defaultMaxFetchBytes``.
+    public let maxFetchBytes: Int
 
-    /// Creates a client. - Parameter logger: for debug lines; defaults to a no-op logger.
-    public init(logger: Logger = Logger(label: "petrel.gitsource", factory: { _ in SwiftLogNoOpLogHandler() })) {
+    /// The default cap on one fetch: 1 GiB of pack data.
+    public static let defaultMaxFetchBytes = 1 << 30
+
+    /// Creates a client.
+    /// - Parameters:
+    ///   - logger: for debug lines; defaults to a no-op logger.
+    ///   - maxFetchBytes: the cap on the pack bytes one operation receives.
+    public init(
+        logger: Logger = Logger(label: "petrel.gitsource", factory: { _ in SwiftLogNoOpLogHandler() }),
+        maxFetchBytes: Int = GitClient.defaultMaxFetchBytes
+    ) {
         self.logger = logger
+        self.maxFetchBytes = maxFetchBytes
     }
 
     /// Lists the refs the remote advertises (`git ls-remote`), without downloading objects.
@@ -145,7 +158,7 @@ public struct GitClient: Sendable {
             throw GitSourceError.hostKeyVerificationFailed(
                 host: parsed.host, detail: "'known_hosts' is required in the secret for SSH")
         }
-        let operation = try GitOperation(timeout: Self.bounded(timeout))
+        let operation = try GitOperation(timeout: Self.bounded(timeout), maxReceivedBytes: maxFetchBytes)
         try operation.configureTLS(
             caCertificate: credentials.caCertificate, clientCertificate: clientCertificate, host: parsed.host,
             port: parsed.effectivePort)
@@ -167,11 +180,17 @@ public struct GitClient: Sendable {
         }
     }
 
+    /// Runs blocking work (libgit2, archiving) on a dedicated thread with an 8 MiB stack, never on the cooperative
+    /// pool, and awaits its result.
+    public static func runBlocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await LibGit2Runtime.runBlocking(body)
+    }
+
     /// The longest a remote operation may take, whatever `spec.timeout` asks for: 10 minutes.
     public static let maximumTimeout: Duration = .seconds(600)
 
     /// `timeout` clamped to 1 ms ... ``maximumTimeout``.
-    static func bounded(_ timeout: Duration) -> Duration {
+    public static func bounded(_ timeout: Duration) -> Duration {
         min(max(timeout, .milliseconds(1)), maximumTimeout)
     }
 

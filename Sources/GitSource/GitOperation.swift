@@ -28,9 +28,11 @@ final class GitOperation: @unchecked Sendable {
     private let handle: OpaquePointer
     let timeout: Duration
     let deadline: ContinuousClock.Instant
+    /// The most pack bytes the operation may receive, submodules included (the fetch's disk use in `$TMPDIR`).
+    let maxReceivedBytes: Int
 
     /// An operation whose sockets fail `timeout` from now.
-    init(timeout: Duration) throws(GitSourceError) {
+    init(timeout: Duration, maxReceivedBytes: Int = GitClient.defaultMaxFetchBytes) throws(GitSourceError) {
         guard LibGit2Runtime.initialized else {
             throw .gitOperationFailed(
                 operation: "register Petrel's git streams", code: -1, detail: LibGit2Runtime.lastMessage)
@@ -40,6 +42,7 @@ final class GitOperation: @unchecked Sendable {
             throw .storageFailed("out of memory for a git operation")
         }
         self.handle = handle
+        self.maxReceivedBytes = maxReceivedBytes
         self.timeout = timeout
         self.deadline = .now + timeout
     }

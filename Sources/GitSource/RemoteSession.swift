@@ -36,6 +36,16 @@ final class RemoteSession: @unchecked Sendable {
         return -1
     }
 
+    /// The transfer callback: the deadline, and the bytes received so far against the operation's cap.
+    func checkReceived(_ received: Int) -> Int32 {
+        if checkDeadline() < 0 { return -1 }
+        let limit = operation.maxReceivedBytes
+        guard received > limit else { return 0 }
+        return fail(
+            .limitExceeded("the fetch of \(url.redacted) received more than \(limit) bytes (the cap on one fetch)"),
+            code: -1)
+    }
+
     func abortError(_ reason: GitOperation.AbortReason) -> GitSourceError {
         guard reason == .timeout else { return .cancelled }
         let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
@@ -165,9 +175,10 @@ final class RemoteSession: @unchecked Sendable {
             return Unmanaged<RemoteSession>.fromOpaque(payload).takeUnretainedValue()
                 .checkCertificate(cert, valid: valid)
         }
-        callbacks.transfer_progress = { _, payload in
+        callbacks.transfer_progress = { stats, payload in
             guard let payload else { return 0 }
-            return Unmanaged<RemoteSession>.fromOpaque(payload).takeUnretainedValue().checkDeadline()
+            let session = Unmanaged<RemoteSession>.fromOpaque(payload).takeUnretainedValue()
+            return session.checkReceived(stats?.pointee.received_bytes ?? 0)
         }
         callbacks.sideband_progress = { _, _, payload in
             guard let payload else { return 0 }

@@ -116,7 +116,8 @@ func tarEntries(_ file: URL) throws -> [String] {
 /// Runs `body` against a local API server with the GitRepository CRD applied by kubectl, a random namespace and
 /// the controller and informers running; everything is stopped afterwards.
 func withGitRepositoryController(
-    tmp: URL, _ body: @escaping @Sendable (GitRepositoryHarness) async throws -> Void
+    tmp: URL, configure: @Sendable (inout GitRepositoryControllerOptions) -> Void = { _ in },
+    _ body: @escaping @Sendable (GitRepositoryHarness) async throws -> Void
 ) async throws {
     let logger = {
         var logger = Logger(label: "petrel.test.gitrepository")
@@ -138,11 +139,11 @@ func withGitRepositoryController(
                     ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(namespace)]])
                 let informers = InformerFactory(client: client, logger: logger)
                 let events = RecordedEvents()
+                var options = GitRepositoryControllerOptions(
+                    storagePath: storage.path, artifactBaseURL: GitRepositoryHarness.artifactBaseURL)
+                configure(&options)
                 let controller = GitRepositoryController.make(
-                    client: client, informers: informers, recorder: events,
-                    options: GitRepositoryControllerOptions(
-                        storagePath: storage.path, artifactBaseURL: GitRepositoryHarness.artifactBaseURL),
-                    logger: logger)
+                    client: client, informers: informers, recorder: events, options: options, logger: logger)
                 let harness = GitRepositoryHarness(
                     client: client, namespace: namespace, storage: storage, events: events, controller: controller)
                 try await withThrowingTaskGroup(of: Void.self) { group in

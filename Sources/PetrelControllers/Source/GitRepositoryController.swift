@@ -1,4 +1,5 @@
 import ControllerRuntime
+import GitSource
 import KubeClient
 import Logging
 import PetrelAPI
@@ -16,6 +17,9 @@ package struct GitRepositoryControllerOptions: Sendable {
     /// How many archives each GitRepository keeps in storage, the current one included (Flux's
     /// `--artifact-retention-records`). Default 2: the current and the previous revision.
     package var retainedArtifacts: Int = 2
+    /// Bounds on each artifact: files and directories, bytes, nesting depth and path length (defaults: 100,000
+    /// entries, 1 GiB, 256 levels, 4,096 bytes; the Kustomization controller extracts with the same defaults).
+    package var artifactLimits = ExtractionLimits()
 
     /// Options with the required paths and the defaults for the rest.
     package init(storagePath: String, artifactBaseURL: String, concurrency: Int = 2) {

@@ -36,9 +36,15 @@ package struct GitRepositoryFailure: Error, Sendable, Equatable, CustomStringCon
         Self(condition: ConditionType.storageOperationFailed, reason: reason, message: message)
     }
 
-    /// Maps a ``GitSource/GitSourceError`` to Flux's condition and reason; `url` is the redacted remote address.
-    static func from(_ error: GitSourceError, url: String) -> Self {
+    /// Maps a ``GitSource/GitSourceError`` to Flux's condition and reason; `url` is the redacted remote address,
+    /// `object` the GitRepository's `namespace/name`, named in limit errors.
+    static func from(_ error: GitSourceError, url: String, object: String = "") -> Self {
         switch error {
+        case .limitExceeded:
+            // Retrying soon would only fetch and walk the same oversized tree again.
+            var failure = Self.fetch(error.reason, "GitRepository '\(object)': \(error.message)")
+            failure.retryAfter = .seconds(300)
+            return failure
         case .invalidURL:
             return .fetch(ConditionReason.urlInvalid, error.message, stalled: true)
         case .invalidSemVer:
