@@ -1,9 +1,6 @@
 #include <git2.h>
 
 /* git_libgit2_opts is C-variadic, which Swift cannot call: wrap each option Petrel needs. */
-static inline int petrel_git_set_ssl_cert_locations(const char *file, const char *path) {
-    return git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS, file, path);
-}
 static inline int petrel_git_set_owner_validation(int enabled) {
     return git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, enabled);
 }

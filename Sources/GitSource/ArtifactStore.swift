@@ -99,11 +99,13 @@ public struct ArtifactStore: Sendable {
     /// - Throws: ``GitSourceError``.
     public func store(
         repository: URL, commit: String, kind: String, namespace: String, name: String, revision: String,
-        revisionHash: String, rules: IgnoreRules = IgnoreRules(), recurseSubmodules: Bool = false
+        revisionHash: String, rules: IgnoreRules = IgnoreRules(), recurseSubmodules: Bool = false,
+        limits: ExtractionLimits = ExtractionLimits(), budget: ArchiveBudget = ArchiveBudget()
     ) throws -> StoredArtifact {
         try store(kind: kind, namespace: namespace, name: name, revision: revision, revisionHash: revisionHash) {
             try TreeArchiver.archive(
-                repository: repository, commit: commit, to: $0, rules: rules, recurseSubmodules: recurseSubmodules)
+                repository: repository, commit: commit, to: $0, rules: rules, recurseSubmodules: recurseSubmodules,
+                limits: limits, budget: budget)
         }
     }
 

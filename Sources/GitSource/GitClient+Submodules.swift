@@ -1,6 +1,5 @@
 import CLibGit2
 import Foundation
-import Synchronization
 
 /// One `[submodule "name"]` section of a `.gitmodules` file.
 struct SubmoduleEntry: Sendable, Equatable {
@@ -64,12 +63,27 @@ enum Submodules {
     }
 
     /// The gitlinks of `tree`, recursively, as (path, commit id).
-    static func gitlinks(repo: OpaquePointer, tree: OpaquePointer, prefix: String = "") throws -> [(String, git_oid)] {
+    ///
+    /// Bounded like ``TreeArchiver``: at most `limits.maxDepth` levels and ten times `limits.maxEntries` entries
+    /// visited (`visited` counts across calls), so a deep or repeated ("git bomb") tree fails fast.
+    static func gitlinks(
+        repo: OpaquePointer, tree: OpaquePointer, prefix: String = "", depth: Int = 0,
+        limits: ExtractionLimits = ExtractionLimits(), visited: inout Int
+    ) throws -> [(String, git_oid)] {
+        guard depth <= limits.maxDepth else {
+            throw GitSourceError.limitExceeded(
+                "directories nest deeper than \(limits.maxDepth) levels, at '\(prefix.prefix(200))…'")
+        }
         var found: [(String, git_oid)] = []
         for index in 0..<git_tree_entrycount(tree) {
             guard let entry = git_tree_entry_byindex(tree, index), let namePointer = git_tree_entry_name(entry),
                 let oid = git_tree_entry_id(entry)
             else { continue }
+            visited += 1
+            guard visited <= limits.maxEntries.multipliedReportingOverflow(by: 10).partialValue else {
+                throw GitSourceError.limitExceeded(
+                    "more than \(limits.maxEntries * 10) tree entries to walk for submodules, at '\(prefix.prefix(200))'")
+            }
             let path = prefix + String(cString: namePointer)
             switch git_tree_entry_filemode(entry) {
             case GIT_FILEMODE_COMMIT:
@@ -81,7 +95,8 @@ enum Submodules {
                         operation: "read tree '\(path)'", code: -1, detail: LibGit2Runtime.lastMessage)
                 }
                 defer { git_tree_free(subtree) }
-                found += try gitlinks(repo: repo, tree: subtree, prefix: path + "/")
+                found += try gitlinks(
+                    repo: repo, tree: subtree, prefix: path + "/", depth: depth + 1, limits: limits, visited: &visited)
             default:
                 continue
             }
@@ -110,7 +125,8 @@ enum Submodules {
         var oid = commit
         let tree = try TreeArchiver.commitTree(repo: repo, oid: &oid, context: "commit")
         defer { git_tree_free(tree) }
-        let links = try gitlinks(repo: repo, tree: tree)
+        var visited = 0
+        let links = try gitlinks(repo: repo, tree: tree, visited: &visited)
         guard !links.isEmpty else { return }
         guard depth <= maxDepth else {
             throw GitSourceError.gitOperationFailed(
@@ -143,11 +159,8 @@ enum Submodules {
     /// Fetches every branch and tag of `url` into `repo` under `refs/petrel/submodules/<slot>/`.
     static func fetchAll(repo: OpaquePointer, url rawURL: String, slot: String, parent: RemoteSession) throws {
         let url = try GitURL(parsing: rawURL)
-        let remaining = ContinuousClock.now.duration(to: parent.deadline)
         let session = RemoteSession(
-            url: url, credentials: parent.credentials, timeout: max(remaining, .milliseconds(1)),
-            scratch: parent.scratch)
-        if parent.cancelled.load(ordering: .relaxed) { session.cancelled.store(true, ordering: .relaxed) }
+            url: url, credentials: parent.credentials, operation: parent.operation, scratch: parent.scratch)
         let payload = Unmanaged.passRetained(session).toOpaque()
         defer { Unmanaged<RemoteSession>.fromOpaque(payload).release() }
         var remotePointer: OpaquePointer?

@@ -41,22 +41,35 @@ public enum GitFetchResult: Sendable, Equatable {
 ///
 /// Every blocking libgit2 call runs on a dedicated thread, never on Swift's cooperative pool.
 ///
+/// ## Guarantees
+/// - Every operation fails within its timeout (capped at ``maximumTimeout``) plus a few seconds, whatever the
+///   remote does: Petrel's own socket and TLS streams (``GitOperation``) bound every connect, read and write, and a
+///   watchdog shuts the sockets down. Operations share no process-wide state, so they run concurrently.
+///
 /// ## Caveats
-/// - libgit2 1.5 has no connect or server timeout. The deadline is enforced in the credential, certificate and
-///   transfer/sideband progress callbacks, which return an error once it has passed; a server that accepts the
-///   TCP connection and then sends nothing is not interrupted until the OS gives up on the socket.
-/// - HTTPS CA locations are a libgit2 global, so HTTPS operations of this process run one at a time.
 /// - Fetches are full (libgit2 1.5 cannot clone shallowly), limited to the one ref that was asked for.
-/// - Client certificates (`tls.crt`/`tls.key`) go through Petrel's own OpenSSL TLS stream (libgit2's mbedTLS
-///   stream cannot present one), registered with libgit2 only while such an operation runs.
+/// - HTTPS goes through OpenSSL (libgit2's mbedTLS stream is replaced); proxies are not supported.
 /// - Submodules are fetched only by ``fetch(url:reference:credentials:into:timeout:lastRevision:recurseSubmodules:)``
 ///   with `recurseSubmodules`, and only their branches and tags (a recorded commit on neither is an error).
 public struct GitClient: Sendable {
     let logger: Logger
+    /// The most pack bytes one operation may receive (submodules included); the fetch's disk use in `$TMPDIR` is
+    /// about this much plus its index. Default ``defaultMaxFetchBytes``.
+    public let maxFetchBytes: Int
 
-    /// Creates a client. - Parameter logger: for debug lines; defaults to a no-op logger.
-    public init(logger: Logger = Logger(label: "petrel.gitsource", factory: { _ in SwiftLogNoOpLogHandler() })) {
+    /// The default cap on one fetch: 1 GiB of pack data.
+    public static let defaultMaxFetchBytes = 1 << 30
+
+    /// Creates a client.
+    /// - Parameters:
+    ///   - logger: for debug lines; defaults to a no-op logger.
+    ///   - maxFetchBytes: the cap on the pack bytes one operation receives.
+    public init(
+        logger: Logger = Logger(label: "petrel.gitsource", factory: { _ in SwiftLogNoOpLogHandler() }),
+        maxFetchBytes: Int = GitClient.defaultMaxFetchBytes
+    ) {
         self.logger = logger
+        self.maxFetchBytes = maxFetchBytes
     }
 
     /// Lists the refs the remote advertises (`git ls-remote`), without downloading objects.
@@ -120,10 +133,7 @@ public struct GitClient: Sendable {
             return .unchanged(revision: "sha1:\(commit)")
         }
         let logger = self.logger
-        // Submodules may live on HTTPS remotes even when the parent does not: set the CA bundle up for them too.
-        return try await withSession(
-            url: url, credentials: credentials, timeout: timeout, configureTLS: recurseSubmodules
-        ) { session, payload in
+        return try await withSession(url: url, credentials: credentials, timeout: timeout) { session, payload in
             let refs = try Self.listRemote(session: session, payload: payload)
             let resolved = try ReferenceResolver.resolve(reference, in: refs, url: session.url.redacted)
             if let lastRevision, resolved.revision == lastRevision {
@@ -139,7 +149,7 @@ public struct GitClient: Sendable {
     }
 
     private func withSession<T: Sendable>(
-        url: String, credentials: GitCredentials, timeout: Duration, configureTLS: Bool = false,
+        url: String, credentials: GitCredentials, timeout: Duration,
         _ body: @escaping @Sendable (RemoteSession, UnsafeMutableRawPointer) throws -> T
     ) async throws -> T {
         let parsed = try GitURL(parsing: url)
@@ -148,7 +158,10 @@ public struct GitClient: Sendable {
             throw GitSourceError.hostKeyVerificationFailed(
                 host: parsed.host, detail: "'known_hosts' is required in the secret for SSH")
         }
-        _ = LibGit2Runtime.initialized
+        let operation = try GitOperation(timeout: Self.bounded(timeout), maxReceivedBytes: maxFetchBytes)
+        try operation.configureTLS(
+            caCertificate: credentials.caCertificate, clientCertificate: clientCertificate, host: parsed.host,
+            port: parsed.effectivePort)
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("petrel-git-\(UUID().uuidString)")
         do {
             try FileManager.default.createDirectory(
@@ -157,23 +170,28 @@ public struct GitClient: Sendable {
             throw GitSourceError.storageFailed("cannot create a scratch directory: \(error)")
         }
         defer { try? FileManager.default.removeItem(at: scratch) }
-        let session = RemoteSession(url: parsed, credentials: credentials, timeout: timeout, scratch: scratch)
-        return try await withTaskCancellationHandler {
-            try await LibGit2Runtime.runBlocking {
-                let payload = Unmanaged.passRetained(session).toOpaque()
-                defer { Unmanaged<RemoteSession>.fromOpaque(payload).release() }
-                return try LibGit2Runtime.withCertificates(
-                    https: parsed.scheme == "https" || configureTLS, caCertificate: credentials.caCertificate,
-                    clientCertificate: clientCertificate, timeout: timeout, in: scratch
-                ) { () throws(GitSourceError) -> T in
-                    do { return try body(session, payload) } catch let error as GitSourceError { throw error } catch {
-                        throw .gitOperationFailed(operation: "run git operation", code: -1, detail: "\(error)")
-                    }
-                }
+        let session = RemoteSession(url: parsed, credentials: credentials, operation: operation, scratch: scratch)
+        return try await operation.run {
+            let payload = Unmanaged.passRetained(session).toOpaque()
+            defer { Unmanaged<RemoteSession>.fromOpaque(payload).release() }
+            do { return try body(session, payload) } catch let error as GitSourceError { throw error } catch {
+                throw GitSourceError.gitOperationFailed(operation: "run git operation", code: -1, detail: "\(error)")
             }
-        } onCancel: {
-            session.cancelled.store(true, ordering: .relaxed)
         }
+    }
+
+    /// Runs blocking work (libgit2, archiving) on a dedicated thread with an 8 MiB stack, never on the cooperative
+    /// pool, and awaits its result.
+    public static func runBlocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await LibGit2Runtime.runBlocking(body)
+    }
+
+    /// The longest a remote operation may take, whatever `spec.timeout` asks for: 10 minutes.
+    public static let maximumTimeout: Duration = .seconds(600)
+
+    /// `timeout` clamped to 1 ms ... ``maximumTimeout``.
+    public static func bounded(_ timeout: Duration) -> Duration {
+        min(max(timeout, .milliseconds(1)), maximumTimeout)
     }
 
     /// `tls.crt` + `tls.key` for an HTTPS remote; both or neither must be given. Other schemes ignore them.

@@ -29,6 +29,8 @@ public enum GitSourceError: Error, Sendable, Equatable, CustomStringConvertible 
     case gitOperationFailed(operation: String, code: Int32, detail: String)
     /// Creating the tar.gz archive failed.
     case archiveFailed(String)
+    /// The repository exceeds a bound (entries, bytes, depth, path length, fetched bytes); the detail names it.
+    case limitExceeded(String)
     /// A storage path would escape the storage root, or contains an invalid component.
     case invalidPath(String)
     /// A file operation in the artifact storage failed.
@@ -50,6 +52,7 @@ public enum GitSourceError: Error, Sendable, Equatable, CustomStringConvertible 
         case .cancelled: "Cancelled"
         case .gitOperationFailed: "GitOperationFailed"
         case .archiveFailed: "ArchiveOperationFailed"
+        case .limitExceeded: "ArtifactLimitExceeded"
         case .invalidPath: "InvalidPath"
         case .storageFailed: "StorageOperationFailed"
         }
@@ -84,6 +87,9 @@ public enum GitSourceError: Error, Sendable, Equatable, CustomStringConvertible 
             "failed to \(operation): \(detail) (libgit2 code \(code))"
         case .archiveFailed(let detail):
             "failed to archive the checkout: \(detail)"
+        case .limitExceeded(let detail):
+            "the repository is too large: \(detail); shrink it, exclude paths with spec.ignore or .sourceignore, or "
+                + "point the GitRepository at a smaller repository"
         case .invalidPath(let detail):
             "invalid storage path: \(detail)"
         case .storageFailed(let detail):

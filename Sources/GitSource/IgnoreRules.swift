@@ -52,19 +52,35 @@ public struct IgnorePattern: Sendable, Equatable {
     }
 
     /// Matches the segments from `index` on against `path`, `**` spanning any number of components.
+    ///
+    /// Dynamic programming over (segment, component) pairs: O(segments × components) segment matches whatever the
+    /// number of `**`, where trying every split would be exponential in them.
     func match(_ index: Int, _ path: ArraySlice<String>) -> Bool {
-        guard index < segments.count else { return path.isEmpty }
-        if segments[index] == "**" {
-            if index + 1 == segments.count { return !path.isEmpty }
-            var tail = path
-            while true {
-                if match(index + 1, tail) { return true }
-                if tail.isEmpty { return false }
-                tail = tail.dropFirst()
+        let components = Array(path)
+        let count = components.count
+        // next[j]: segments after the current one match components[j...].
+        var next = [Bool](repeating: false, count: count + 1)
+        next[count] = true
+        for segment in stride(from: segments.count - 1, through: index, by: -1) {
+            var current = [Bool](repeating: false, count: count + 1)
+            if segments[segment] == "**" {
+                if segment + 1 == segments.count {
+                    for position in 0..<count { current[position] = true }  // a trailing `**` needs one component
+                } else {
+                    var any = false
+                    for position in stride(from: count, through: 0, by: -1) {
+                        any = any || next[position]
+                        current[position] = any
+                    }
+                }
+            } else {
+                for position in 0..<count where next[position + 1] {
+                    current[position] = matchSegment(segment, components[position])
+                }
             }
+            next = current
         }
-        guard let head = path.first, matchSegment(index, head) else { return false }
-        return match(index + 1, path.dropFirst())
+        return next[0]
     }
 }
 
@@ -78,48 +94,54 @@ enum Glob {
         matchFrom(pattern, name)
     }
 
+    /// Iterative matching with one backtrack point (the last `*`): every token other than `*` consumes exactly one
+    /// character, so retrying from the last star is enough, and the cost is O(pattern × name) instead of the
+    /// combinatorial cost of trying every split for every star.
     private static func matchFrom(_ pattern: ArraySlice<Unicode.Scalar>, _ name: ArraySlice<Unicode.Scalar>) -> Bool {
-        var p = pattern
-        var n = name
-        while let c = p.first {
-            switch c {
-            case "*":
-                let rest = p.drop(while: { $0 == "*" })
-                if rest.isEmpty { return true }
-                var tail = n
-                while true {
-                    if matchFrom(rest, tail) { return true }
-                    if tail.isEmpty { return false }
-                    tail = tail.dropFirst()
-                }
-            case "?":
-                guard !n.isEmpty else { return false }
-                p = p.dropFirst()
-                n = n.dropFirst()
-            case "[":
-                guard let ch = n.first else { return false }
-                guard let result = matchClass(p.dropFirst(), ch) else {
-                    // An unclosed `[` is a literal.
-                    guard ch == "[" else { return false }
-                    p = p.dropFirst()
-                    n = n.dropFirst()
+        let p = Array(pattern)
+        let n = Array(name)
+        var pi = 0
+        var ni = 0
+        var star: (pattern: Int, name: Int)?
+        while ni < n.count {
+            if pi < p.count {
+                if p[pi] == "*" {
+                    while pi < p.count, p[pi] == "*" { pi += 1 }
+                    star = (pi, ni)
                     continue
                 }
-                guard result.0 else { return false }
-                p = result.1
-                n = n.dropFirst()
-            case "\\" where p.count > 1:
-                let literal = p[p.index(after: p.startIndex)]
-                guard n.first == literal else { return false }
-                p = p.dropFirst(2)
-                n = n.dropFirst()
-            default:
-                guard n.first == c else { return false }
-                p = p.dropFirst()
-                n = n.dropFirst()
+                if let next = step(p, pi, n[ni]) {
+                    pi = next
+                    ni += 1
+                    continue
+                }
             }
+            guard let last = star else { return false }
+            // Let the last star swallow one more character and retry from just after it.
+            star = (last.pattern, last.name + 1)
+            pi = last.pattern
+            ni = last.name + 1
         }
-        return n.isEmpty
+        while pi < p.count, p[pi] == "*" { pi += 1 }
+        return pi == p.count
+    }
+
+    /// Matches the single-character token at `index` (`?`, a class, an escape or a literal) against `ch`; returns
+    /// the index after the token, or nil on a mismatch.
+    private static func step(_ p: [Unicode.Scalar], _ index: Int, _ ch: Unicode.Scalar) -> Int? {
+        switch p[index] {
+        case "?":
+            return index + 1
+        case "[":
+            guard let (matched, rest) = matchClass(p[(index + 1)...], ch) else {
+                return ch == "[" ? index + 1 : nil  // an unclosed `[` is a literal
+            }
+            return matched ? rest.startIndex : nil
+        case "\\" where index + 1 < p.count:
+            return p[index + 1] == ch ? index + 2 : nil
+        default:
+            return p[index] == ch ? index + 1 : nil
+        }
     }
 
     /// Matches a bracket class; returns nil when the class is not closed.

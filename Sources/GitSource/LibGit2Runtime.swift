@@ -1,7 +1,6 @@
 import CLibGit2
 import CPetrelTLS
 import Foundation
-import Synchronization
 
 /// Process-wide libgit2 set-up and the thread that runs blocking calls.
 enum LibGit2Runtime {
@@ -14,13 +13,9 @@ enum LibGit2Runtime {
         // object's id from its content while indexing that pack; hashing each blob again on every read only
         // costs time (about 40 % of reading a 5,000-file tree).
         _ = petrel_git_set_strict_hash_verification(0)
-        return true
+        // Petrel's own socket and TLS streams, with per-operation deadlines and CAs (see GitOperation).
+        return petrel_streams_register() == 0
     }()
-
-    /// The CA locations are a libgit2 global: HTTPS operations hold this lock while they set and use them.
-    static let tlsLock = NSLock()
-
-    static let systemBundle = "/etc/ssl/certs/ca-certificates.crt"
 
     /// Runs `body` on a new dedicated thread (never on the cooperative pool) and awaits its result.
     static func runBlocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
@@ -32,40 +27,6 @@ enum LibGit2Runtime {
             thread.name = "petrel-libgit2"
             thread.start()
         }
-    }
-
-    /// Makes HTTPS use the system bundle plus `caCertificate` (if any) while `body` runs, and present
-    /// `clientCertificate` (mutual TLS) through Petrel's OpenSSL stream when given.
-    ///
-    /// `GIT_OPT_SET_SSL_CERT_LOCATIONS` replaces the bundle, so the CA is appended to a copy of the system bundle.
-    /// Both settings are process-wide in libgit2, hence the lock: HTTPS operations run one at a time.
-    static func withCertificates<T>(
-        https: Bool, caCertificate: String?, clientCertificate: ClientCertificate? = nil,
-        timeout: Duration = .seconds(60), in scratch: URL, _ body: () throws(GitSourceError) -> T
-    ) throws(GitSourceError) -> T {
-        guard https else { return try body() }
-        tlsLock.lock()
-        defer { tlsLock.unlock() }
-        var bundle = systemBundle
-        if let caCertificate, !caCertificate.isEmpty {
-            let file = scratch.appendingPathComponent("ca-bundle.crt")
-            var contents = (try? String(contentsOfFile: systemBundle, encoding: .utf8)) ?? ""
-            contents += "\n" + caCertificate + "\n"
-            do { try contents.write(to: file, atomically: true, encoding: .utf8) } catch {
-                throw .storageFailed("cannot write the CA bundle: \(error)")
-            }
-            bundle = file.path
-        }
-        if petrel_git_set_ssl_cert_locations(bundle, nil) < 0 {
-            throw LibGit2Runtime.lastError(operation: "load CA certificates", code: -1)
-        }
-        guard let clientCertificate else { return try body() }
-        let seconds = Int32(clamping: max(1, timeout.components.seconds + (timeout.components.attoseconds > 0 ? 1 : 0)))
-        if petrel_tls_stream_enable(bundle, clientCertificate.certificate, clientCertificate.key, seconds) != 0 {
-            throw .invalidCredentials(lastMessage)
-        }
-        defer { petrel_tls_stream_disable() }
-        return try body()
     }
 
     /// The message of the last libgit2 error on this thread.

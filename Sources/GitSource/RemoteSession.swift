@@ -1,47 +1,55 @@
 import CLibGit2
 import Crypto
 import Foundation
-import Synchronization
 
 /// State shared with the libgit2 callbacks of one remote operation (passed as the callbacks' payload).
 ///
-/// Only the libgit2 thread touches the mutable fields; `cancelled` is atomic because the awaiting task sets it.
+/// Only the libgit2 thread touches the mutable fields; the ``operation`` may be aborted from any thread.
 final class RemoteSession: @unchecked Sendable {
     let url: GitURL
     let credentials: GitCredentials
     let knownHosts: KnownHosts?
-    let deadline: ContinuousClock.Instant
-    let timeout: Duration
+    /// The deadline, sockets and TLS settings, shared with the submodule fetches of the same operation.
+    let operation: GitOperation
     let scratch: URL
-    let cancelled = Atomic<Bool>(false)
+    var deadline: ContinuousClock.Instant { operation.deadline }
+    var timeout: Duration { operation.timeout }
     /// A precise error recorded by a callback; it wins over libgit2's generic message.
     var failure: GitSourceError?
     var passwordAttempts = 0
     var keyAttempts = 0
 
-    init(url: GitURL, credentials: GitCredentials, timeout: Duration, scratch: URL) {
+    init(url: GitURL, credentials: GitCredentials, operation: GitOperation, scratch: URL) {
         self.url = url
         self.credentials = credentials
         self.knownHosts = credentials.knownHosts.map(KnownHosts.init)
-        self.timeout = timeout
-        self.deadline = .now + timeout
+        self.operation = operation
         self.scratch = scratch
     }
 
     /// Returns a negative value (abort) when past the deadline or cancelled.
     func checkDeadline() -> Int32 {
-        if cancelled.load(ordering: .relaxed) {
-            failure = failure ?? .cancelled
-            git_error_set_str(Int32(GIT_ERROR_NET.rawValue), "operation cancelled")
-            return -1
-        }
-        if ContinuousClock.now > deadline {
-            let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
-            failure = failure ?? .timeout(operation: "git fetch of \(url.redacted)", seconds: seconds)
-            git_error_set_str(Int32(GIT_ERROR_NET.rawValue), "operation timed out")
-            return -1
-        }
-        return 0
+        if ContinuousClock.now > deadline { operation.abort(.timeout) }
+        guard let reason = operation.abortReason else { return 0 }
+        failure = failure ?? abortError(reason)
+        git_error_set_str(Int32(GIT_ERROR_NET.rawValue), reason == .timeout ? "operation timed out" : "operation cancelled")
+        return -1
+    }
+
+    /// The transfer callback: the deadline, and the bytes received so far against the operation's cap.
+    func checkReceived(_ received: Int) -> Int32 {
+        if checkDeadline() < 0 { return -1 }
+        let limit = operation.maxReceivedBytes
+        guard received > limit else { return 0 }
+        return fail(
+            .limitExceeded("the fetch of \(url.redacted) received more than \(limit) bytes (the cap on one fetch)"),
+            code: -1)
+    }
+
+    func abortError(_ reason: GitOperation.AbortReason) -> GitSourceError {
+        guard reason == .timeout else { return .cancelled }
+        let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
+        return .timeout(operation: "git fetch of \(url.redacted)", seconds: seconds)
     }
 
     func fail(_ error: GitSourceError, code: Int32) -> Int32 {
@@ -167,9 +175,10 @@ final class RemoteSession: @unchecked Sendable {
             return Unmanaged<RemoteSession>.fromOpaque(payload).takeUnretainedValue()
                 .checkCertificate(cert, valid: valid)
         }
-        callbacks.transfer_progress = { _, payload in
+        callbacks.transfer_progress = { stats, payload in
             guard let payload else { return 0 }
-            return Unmanaged<RemoteSession>.fromOpaque(payload).takeUnretainedValue().checkDeadline()
+            let session = Unmanaged<RemoteSession>.fromOpaque(payload).takeUnretainedValue()
+            return session.checkReceived(stats?.pointee.received_bytes ?? 0)
         }
         callbacks.sideband_progress = { _, _, payload in
             guard let payload else { return 0 }
@@ -180,6 +189,7 @@ final class RemoteSession: @unchecked Sendable {
 
     /// Maps a libgit2 return code to an error, preferring what a callback recorded.
     func error(operation: String, code: Int32) -> GitSourceError {
+        if let reason = self.operation.abortReason { return abortError(reason) }
         if let failure { return failure }
         let error = LibGit2Runtime.lastError(operation: operation, code: code)
         if case .authenticationFailed(let detail) = error, url.scheme.hasPrefix("http"), !detail.contains("401") {

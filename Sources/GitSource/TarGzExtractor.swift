@@ -6,7 +6,7 @@ import Foundation
     import Glibc
 #endif
 
-/// Bounds on what ``TarGzExtractor`` accepts.
+/// Bounds on an artifact: what ``TreeArchiver`` writes and what ``TarGzExtractor`` accepts.
 public struct ExtractionLimits: Sendable, Equatable {
     /// The most entries (files and directories) an archive may hold. Default 100,000.
     public var maxEntries: Int
@@ -15,12 +15,15 @@ public struct ExtractionLimits: Sendable, Equatable {
     public var maxTotalBytes: Int
     /// The longest path (bytes) an entry may have. Default 4,096, Linux's `PATH_MAX`.
     public var maxPathLength: Int
+    /// How deep directories may nest when archiving a tree. Default 256.
+    public var maxDepth: Int
 
     /// Limits with the given bounds (negative values count as 0).
-    public init(maxEntries: Int = 100_000, maxTotalBytes: Int = 1 << 30, maxPathLength: Int = 4096) {
+    public init(maxEntries: Int = 100_000, maxTotalBytes: Int = 1 << 30, maxPathLength: Int = 4096, maxDepth: Int = 256) {
         self.maxEntries = max(0, maxEntries)
         self.maxTotalBytes = max(0, maxTotalBytes)
         self.maxPathLength = max(0, maxPathLength)
+        self.maxDepth = max(0, maxDepth)
     }
 }
 

@@ -82,4 +82,54 @@ package struct GitTestRepository: Sendable {
     package func push(to ref: String) throws {
         try git(["push", "-q", "origin", "HEAD:\(ref)"])
     }
+
+    /// A hostile tree for ``commitCraftedTree(_:)``.
+    package enum CraftedTree: Sendable {
+        /// `levels` levels of `width` identical subtrees over `width` files: width^(levels+1) files from a few objects.
+        case bomb(width: Int, levels: Int)
+        /// One chain of `levels` nested directories `d/d/d/…/leaf.yaml`.
+        case deep(levels: Int)
+    }
+
+    /// Writes `tree` as loose objects straight into the bare repository (git's porcelain would refuse or take
+    /// forever) and points `main` at a commit of it; returns the commit hash.
+    @discardableResult
+    package func commitCraftedTree(_ tree: CraftedTree) throws -> String {
+        let script = """
+            import hashlib, os, sys, zlib
+            repo, kind, a, b = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+            def write(kind, body):
+                data = b"%s %d\\0" % (kind, len(body)) + body
+                sha = hashlib.sha1(data).hexdigest()
+                path = os.path.join(repo, "objects", sha[:2], sha[2:])
+                if not os.path.exists(path):
+                    os.makedirs(os.path.dirname(path), exist_ok=True)
+                    with open(path, "wb") as f:
+                        f.write(zlib.compress(data))
+                return sha
+            def tree(entries):
+                key = lambda e: e[1] + (b"/" if e[0] == b"40000" else b"")
+                return write(b"tree", b"".join(b"%s %s\\0" % (m, n) + bytes.fromhex(s) for m, n, s in sorted(entries, key=key)))
+            blob = write(b"blob", b"kind: ConfigMap\\n")
+            if kind == "bomb":
+                t = tree([(b"100644", b"f%d.yaml" % i, blob) for i in range(a)])
+                for _ in range(b):
+                    t = tree([(b"40000", b"d%d" % i, t) for i in range(a)])
+            else:
+                t = tree([(b"100644", b"leaf.yaml", blob)])
+                for _ in range(a):
+                    t = tree([(b"40000", b"d", t)])
+            commit = write(b"commit", b"tree %s\\nauthor T <t@t> 0 +0000\\ncommitter T <t@t> 0 +0000\\n\\n%s\\n" % (t.encode(), kind.encode()))
+            with open(os.path.join(repo, "refs", "heads", "main"), "w") as f:
+                f.write(commit + "\\n")
+            print(commit)
+            """
+        let arguments: [String] =
+            switch tree {
+            case .bomb(let width, let levels): ["bomb", "\(width)", "\(levels)"]
+            case .deep(let levels): ["deep", "\(levels)", "0"]
+            }
+        let output = try TestCommand.run("/usr/bin/python3", ["-c", script, bare.path] + arguments)
+        return output.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
 }

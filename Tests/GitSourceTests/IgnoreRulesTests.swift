@@ -69,3 +69,23 @@ struct IgnoreRulesTests {
         #expect(!ignored(rules, "x.tmp"))
     }
 }
+
+@Suite("gitignore matching: no backtracking blow-up")
+struct IgnoreRulesComplexityTests {
+    @Test("many stars or ** segments match in polynomial time and keep their meaning")
+    func pathological() {
+        let stars = IgnorePattern(line: String(repeating: "*a", count: 15) + "*b")!
+        #expect(!stars.matches([String(repeating: "a", count: 200)], isDirectory: false))
+        #expect(stars.matches([String(repeating: "a", count: 30) + "b"], isDirectory: false))
+        let globstars = IgnorePattern(line: String(repeating: "**/", count: 40) + "y")!
+        #expect(!globstars.matches(Array(repeating: "x", count: 60), isDirectory: false))
+        #expect(globstars.matches(Array(repeating: "x", count: 60) + ["y"], isDirectory: false))
+        let middle = IgnorePattern(line: "a/**/b/**/c")!
+        #expect(middle.matches(["a", "b", "c"], isDirectory: false))
+        #expect(middle.matches(["a", "x", "b", "y", "z", "c"], isDirectory: false))
+        #expect(!middle.matches(["a", "c", "b"], isDirectory: false))
+        let trailing = IgnorePattern(line: "a/**")!
+        #expect(trailing.matches(["a", "x"], isDirectory: false))
+        #expect(!trailing.matches(["a"], isDirectory: true))
+    }
+}

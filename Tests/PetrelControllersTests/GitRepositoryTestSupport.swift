@@ -117,6 +117,7 @@ func tarEntries(_ file: URL) throws -> [String] {
 /// the controller and informers running; everything is stopped afterwards.
 func withGitRepositoryController(
     tmp: URL, requireSecretURLBinding: Bool = false,
+    configure: @Sendable (inout GitRepositoryControllerOptions) -> Void = { _ in },
     _ body: @escaping @Sendable (GitRepositoryHarness) async throws -> Void
 ) async throws {
     let logger = {
@@ -144,6 +145,7 @@ func withGitRepositoryController(
                 options.requireSecretURLBinding = requireSecretURLBinding
                 // Tests run intervals of a second or less to see timer-driven reconciles quickly.
                 options.minimumInterval = .milliseconds(100)
+                configure(&options)
                 let controller = GitRepositoryController.make(
                     client: client, informers: informers, recorder: events, options: options, logger: logger)
                 let harness = GitRepositoryHarness(

@@ -1,4 +1,5 @@
 import ControllerRuntime
+import GitSource
 import KubeClient
 import Logging
 import PetrelAPI
@@ -25,6 +26,9 @@ package struct GitRepositoryControllerOptions: Sendable {
     /// (e.g. `0s`) counts as this, so no object can list its remote in a loop. Events (a spec change, `requestedAt`)
     /// are not delayed; failures back off as usual. Default 10 s.
     package var minimumInterval: Duration = .seconds(10)
+    /// Bounds on each artifact: files and directories, bytes, nesting depth and path length (defaults: 100,000
+    /// entries, 1 GiB, 256 levels, 4,096 bytes; the Kustomization controller extracts with the same defaults).
+    package var artifactLimits = ExtractionLimits()
 
     /// Options with the required paths and the defaults for the rest.
     package init(storagePath: String, artifactBaseURL: String, concurrency: Int = 2) {

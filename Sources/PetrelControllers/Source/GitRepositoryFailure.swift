@@ -12,6 +12,10 @@ package struct GitRepositoryFailure: Error, Sendable, Equatable, CustomStringCon
     package var message: String
     /// Whether retrying cannot help until the object changes (Stalled=True, no retry).
     package var stalled: Bool
+    /// The earliest retry, for failures that a quick retry would only repeat: a remote that let the operation run
+    /// into its timeout is retried after that timeout, not after the queue's short initial backoff, so remotes
+    /// that stall cannot keep every worker busy.
+    package var retryAfter: Duration?
 
     package init(condition: String, reason: String, message: String, stalled: Bool = false) {
         self.condition = condition
@@ -32,9 +36,15 @@ package struct GitRepositoryFailure: Error, Sendable, Equatable, CustomStringCon
         Self(condition: ConditionType.storageOperationFailed, reason: reason, message: message)
     }
 
-    /// Maps a ``GitSource/GitSourceError`` to Flux's condition and reason; `url` is the redacted remote address.
-    static func from(_ error: GitSourceError, url: String) -> Self {
+    /// Maps a ``GitSource/GitSourceError`` to Flux's condition and reason; `url` is the redacted remote address,
+    /// `object` the GitRepository's `namespace/name`, named in limit errors.
+    static func from(_ error: GitSourceError, url: String, object: String = "") -> Self {
         switch error {
+        case .limitExceeded:
+            // Retrying soon would only fetch and walk the same oversized tree again.
+            var failure = Self.fetch(error.reason, "GitRepository '\(object)': \(error.message)")
+            failure.retryAfter = .seconds(300)
+            return failure
         case .invalidURL:
             return .fetch(ConditionReason.urlInvalid, error.message, stalled: true)
         case .invalidSemVer:
@@ -49,7 +59,11 @@ package struct GitRepositoryFailure: Error, Sendable, Equatable, CustomStringCon
             return .fetch(ConditionReason.authenticationFailed, "\(error.message) (remote \(url))")
         case .emptyRepository:
             return .fetch(ConditionReason.emptyGitRepository, error.message)
-        case .referenceNotFound, .timeout, .cancelled, .gitOperationFailed:
+        case .timeout(_, let seconds):
+            var failure = Self.fetch(ConditionReason.gitOperationFailed, error.message)
+            failure.retryAfter = .milliseconds(Int64((min(max(seconds, 1), 3600) * 1000).rounded()))
+            return failure
+        case .referenceNotFound, .cancelled, .gitOperationFailed:
             return .fetch(ConditionReason.gitOperationFailed, error.message)
         case .archiveFailed, .storageFailed:
             return .storage(ConditionReason.archiveOperationFailed, error.message)

@@ -45,7 +45,7 @@ extension GitRepositoryReconciler {
                 into: directory, timeout: .nanoseconds(object.spec.effectiveTimeout.nanoseconds),
                 lastRevision: reusable?.revision, recurseSubmodules: recurseSubmodules)
         } catch let error as GitSourceError {
-            throw .from(error, url: redacted)
+            throw .from(error, url: redacted, object: "\(namespace)/\(name)")
         } catch {
             throw .fetch(ConditionReason.gitOperationFailed, "failed to fetch \(redacted): \(error)")
         }
@@ -59,15 +59,21 @@ extension GitRepositoryReconciler {
         case .fetched(let commit):
             let rules = IgnoreRules(specIgnore: object.spec.ignore)
             let stored: StoredArtifact
+            // Archiving has the same deadline as the fetch, and stops when the reconcile is cancelled.
+            let budget = ArchiveBudget(timeout: GitClient.bounded(object.spec.effectiveTimeout.duration))
             do {
-                stored = try await Self.offload {
-                    try storage.store(
-                        repository: directory, commit: commit.hash, kind: Self.storageKind, namespace: namespace,
-                        name: name, revision: commit.revision, revisionHash: commit.hash, rules: rules,
-                        recurseSubmodules: recurseSubmodules)
+                stored = try await withTaskCancellationHandler {
+                    try await Self.offload {
+                        try storage.store(
+                            repository: directory, commit: commit.hash, kind: Self.storageKind, namespace: namespace,
+                            name: name, revision: commit.revision, revisionHash: commit.hash, rules: rules,
+                            recurseSubmodules: recurseSubmodules, limits: options.artifactLimits, budget: budget)
+                    }
+                } onCancel: {
+                    budget.cancel()
                 }
             } catch let error as GitSourceError {
-                throw .from(error, url: redacted)
+                throw .from(error, url: redacted, object: "\(namespace)/\(name)")
             } catch {
                 throw .storage(ConditionReason.archiveOperationFailed, "failed to archive \(commit.revision): \(error)")
             }
@@ -158,10 +164,6 @@ extension GitRepositoryReconciler {
 
     /// Runs blocking work (archiving thousands of files) on its own thread, off Swift's cooperative pool.
     static func offload<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            let thread = Thread { continuation.resume(with: Result { try body() }) }
-            thread.name = "petrel-archive"
-            thread.start()
-        }
+        try await GitClient.runBlocking(body)
     }
 }

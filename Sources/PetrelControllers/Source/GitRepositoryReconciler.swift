@@ -96,6 +96,10 @@ package struct GitRepositoryReconciler: Reconciler {
             logger.error("reconciliation stalled: \(failure.message)", metadata: ["reason": "\(failure.reason)"])
             throw ReconcileInterruption.stalled(reason: failure.reason)
         case .failure(let failure):
+            if let delay = failure.retryAfter {
+                logger.error("reconciliation failed: \(failure.message)", metadata: ["reason": "\(failure.reason)"])
+                throw ReconcileInterruption.waiting(requeueAfter: delay)
+            }
             throw failure
         }
     }
