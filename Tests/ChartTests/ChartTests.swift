@@ -186,6 +186,35 @@ struct ChartTests {
         #expect(Self.verbs(plainRules, "", "configmaps") == ["get"])
     }
 
+    @Test("hygiene: no PDB by default, an opt-in one selecting the pod; image by digest; ephemeral-storage request")
+    func hygiene() async throws {
+        let (defaults, _) = try await Helm.render()
+        #expect(defaults.objects(kind: "PodDisruptionBudget").isEmpty, "a PDB on one replica would block drains")
+        let deployment = try #require(defaults.object(kind: "Deployment", name: "petrel"))
+        let container = deployment[path: ["spec", "template", "spec", "containers"]]?.arrayValue?.first
+        #expect(container?[path: ["resources", "requests", "ephemeral-storage"]]?.stringValue == "512Mi")
+        #expect(container?["image"]?.stringValue?.hasPrefix("ghcr.io/petrel-dev/petrel:") == true)
+
+        let digest = "sha256:" + String(repeating: "ab", count: 32)
+        let (pinned, _) = try await Helm.render([
+            "replicas": 2, "podDisruptionBudget": ["enabled": true], "image": ["digest": .string(digest), "tag": "x"],
+        ])
+        let pdb = try #require(pinned.object(kind: "PodDisruptionBudget", name: "petrel"))
+        #expect(pdb[path: ["spec", "maxUnavailable"]]?.integerValue == 1)
+        #expect(pdb[path: ["spec", "minAvailable"]] == nil)
+        let pinnedDeployment = try #require(pinned.object(kind: "Deployment", name: "petrel"))
+        #expect(pdb[path: ["spec", "selector", "matchLabels"]] == pinnedDeployment[path: ["spec", "selector", "matchLabels"]])
+        let image = pinnedDeployment[path: ["spec", "template", "spec", "containers"]]?.arrayValue?.first?["image"]
+        #expect(image?.stringValue == "ghcr.io/petrel-dev/petrel@\(digest)")
+        let (minimum, _) = try await Helm.render(["podDisruptionBudget": ["enabled": true, "minAvailable": 1]])
+        let minimumPDB = minimum.object(kind: "PodDisruptionBudget", name: "petrel")
+        #expect(minimumPDB?[path: ["spec", "minAvailable"]]?.integerValue == 1)
+        #expect(minimumPDB?[path: ["spec", "maxUnavailable"]] == nil)
+
+        let refused = try await Helm.call("render", values: ["image": ["digest": "latest"]])
+        #expect(refused["error"]?.stringValue == "HelmValuesError", "a digest must be sha256:<64 hex>")
+    }
+
     @Test("every petrel-controller flag is reachable from values.yaml")
     func everyFlagReachable() async throws {
         let full: JSONValue = [

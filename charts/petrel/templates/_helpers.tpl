@@ -80,8 +80,13 @@ app.kubernetes.io/part-of: petrel
 {{- end }}
 {{- end }}
 
+{{/* repository@digest when image.digest is set, else repository:tag (the tag defaults to appVersion). */}}
 {{- define "petrel.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
 {{- end }}
 
 {{- define "petrel.artifactsServiceName" -}}
