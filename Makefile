@@ -5,7 +5,7 @@ PETREL_VENV := $(CURDIR)/.petrel/venv
 export PETREL_VENV
 export PATH := $(PETREL_VENV)/bin:$(PATH)
 
-.PHONY: all bootstrap build test run bench orderfile clean
+.PHONY: all bootstrap build test run bench orderfile conformance clean
 
 all: build
 
@@ -27,6 +27,13 @@ run: bootstrap
 ## make bench: benchmarks (never part of make test).
 bench: bootstrap
 	@bash scripts/bench.sh
+
+## make conformance: replay kustomize's own krusty tests and examples against `kubectl kustomize` (never part of
+## make test). PETREL_KUSTOMIZE_SRC is a kustomize checkout, or a bare git directory with PETREL_KUSTOMIZE_REF (a tag);
+## CONFORMANCE_FLAGS passes more options (e.g. --failures /tmp/krusty-failures.txt --filter component).
+conformance: bootstrap
+	$(SWIFT) build --product petrel
+	$(PETREL_VENV)/bin/python scripts/krusty-replay.py $(CONFORMANCE_FLAGS)
 
 ## make orderfile: regenerate scripts/petrel-controller.order (needs valgrind; about 4 minutes).
 orderfile: bootstrap

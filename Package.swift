@@ -36,6 +36,8 @@ let package = Package(
         // An OpenSSL TLS stream for libgit2, so HTTPS remotes can take a client certificate (tls.crt/tls.key).
         .target(name: "CPetrelTLS", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
         .target(name: "KubeCore", swiftSettings: swiftSettings),
+        // Bounds checked on a YAML stream before Yams composes it (libyaml events: the copy inside Yams).
+        .target(name: "YAMLGuard", dependencies: [.product(name: "Yams", package: "Yams")], swiftSettings: swiftSettings),
 
         // Layer 1
         .target(
@@ -60,7 +62,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .target(
             name: "Kustomize",
-            dependencies: ["KubeCore", .product(name: "Yams", package: "Yams")],
+            dependencies: ["KubeCore", "YAMLGuard", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings),
         .target(name: "PetrelAPI", dependencies: ["KubeCore"], swiftSettings: swiftSettings),
         .target(
@@ -105,7 +107,7 @@ let package = Package(
         .target(
             name: "PetrelManager",
             dependencies: [
-                "PetrelControllers", "ControllerRuntime", "KubeClient",
+                "PetrelControllers", "PetrelAPI", "ControllerRuntime", "KubeClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -114,7 +116,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .target(
             name: "PetrelTesting",
-            dependencies: ["LocalAPIServer", "KubeClient", "GitSource", "KubeCore"],
+            dependencies: ["LocalAPIServer", "KubeClient", "GitSource", "KubeCore", "CZlib"],
             swiftSettings: swiftSettings),
 
         // Layer 5
@@ -195,7 +197,7 @@ let package = Package(
             name: "PetrelManagerTests",
             dependencies: [
                 "PetrelManager", "PetrelControllers", "PetrelTesting", "ControllerRuntime", "KubeClient", "KubeCore",
-                "LocalAPIServer",
+                "LocalAPIServer", "PetrelAPI",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

@@ -8,22 +8,25 @@ import Foundation
 
 /// Bounds on what ``TarGzExtractor`` accepts.
 public struct ExtractionLimits: Sendable, Equatable {
-    /// The most entries (files, directories, links) an archive may hold. Default 100,000.
+    /// The most entries (files and directories) an archive may hold. Default 100,000.
     public var maxEntries: Int
     /// The most uncompressed file bytes an archive may expand to. Default 1 GiB; an artifact of manifests is
     /// usually a few MiB, so a lower bound protects the controller's disk and memory better.
     public var maxTotalBytes: Int
+    /// The longest path (bytes) an entry may have. Default 4,096, Linux's `PATH_MAX`.
+    public var maxPathLength: Int
 
-    /// Limits with the given bounds.
-    public init(maxEntries: Int = 100_000, maxTotalBytes: Int = 1 << 30) {
-        self.maxEntries = maxEntries
-        self.maxTotalBytes = maxTotalBytes
+    /// Limits with the given bounds (negative values count as 0).
+    public init(maxEntries: Int = 100_000, maxTotalBytes: Int = 1 << 30, maxPathLength: Int = 4096) {
+        self.maxEntries = max(0, maxEntries)
+        self.maxTotalBytes = max(0, maxTotalBytes)
+        self.maxPathLength = max(0, maxPathLength)
     }
 }
 
 /// What an extraction wrote.
 public struct ExtractionSummary: Sendable, Equatable {
-    /// Entries written (files, directories and links).
+    /// Entries written (files and directories).
     public var entries: Int
     /// Uncompressed file bytes written.
     public var bytes: Int
@@ -35,7 +38,7 @@ public struct ExtractionSummary: Sendable, Equatable {
 public enum TarGzExtractionError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The entry's path is absolute, has a `..` component, or (for links) points outside the folder.
     case unsafePath(entry: String, detail: String)
-    /// The entry is a device, FIFO or another type that is never extracted.
+    /// The entry is a link, device, FIFO or another type that is never extracted.
     case unsupportedEntry(entry: String, type: String)
     /// The archive holds more entries or bytes than the limits allow.
     case limitExceeded(entry: String, detail: String)
@@ -76,12 +79,17 @@ public enum TarGzExtractionError: Error, Sendable, Equatable, CustomStringConver
 
 /// Safely unpacks an artifact `.tar.gz` into a fresh folder.
 ///
+/// Only what Petrel's own archives hold is accepted: directories, regular files, and PAX or GNU long-name
+/// records. Symbolic and hard links, devices, FIFOs and unknown entry types are refused (``TreeArchiver`` drops
+/// symlinks, so an artifact never holds one), which leaves no way to make a path resolve outside the folder.
+///
 /// ## Guarantees
-/// - Nothing is written outside the folder: absolute names and `..` components are refused; directories and
-///   files are opened without following symlinks; symlinks are created last, only when their target stays inside
-///   the folder, and each is checked again once all exist; hard links are copies of an already extracted file.
-/// - Devices, FIFOs and unknown entry types are refused.
-/// - At most ``ExtractionLimits/maxEntries`` entries and ``ExtractionLimits/maxTotalBytes`` file bytes.
+/// - Nothing is written outside the folder: absolute names and `..` components are refused, no link is ever
+///   created, and files are opened with `O_NOFOLLOW`.
+/// - No input traps: every size, length and offset read from the archive is range-checked before use; a malformed
+///   header, PAX record or gzip stream is ``TarGzExtractionError/corrupt(_:)``.
+/// - At most ``ExtractionLimits/maxEntries`` entries, ``ExtractionLimits/maxTotalBytes`` file bytes, paths of
+///   ``ExtractionLimits/maxPathLength`` bytes, and a few metadata records per entry.
 /// - Modes are normalised: directories 0755, files 0644 or 0755 when any execute bit is set.
 ///
 /// On any error the partly written folder is removed.
@@ -103,11 +111,10 @@ public enum TarGzExtractor {
         do throws(TarGzExtractionError) {
             let source = try GunzipSource(file: archive)
             var writer = ExtractionWriter(root: directory.standardizedFileURL.path, limits: limits)
-            let reader = TarReader(source: source)
+            let reader = TarReader(source: source, maxEntrySize: limits.maxTotalBytes)
             while let entry = try reader.next() {
                 try writer.write(entry, from: reader)
             }
-            try writer.finish()
             return ExtractionSummary(entries: writer.entries, bytes: writer.bytes)
         } catch {
             try? fileManager.removeItem(at: directory)
@@ -117,16 +124,11 @@ public enum TarGzExtractor {
 }
 
 /// Writes entries under a root, enforcing the path rules and limits.
-///
-/// Symlinks are only recorded during the pass and created by ``finish()``, so no write of a file or directory can
-/// traverse one.
 struct ExtractionWriter {
     let root: String
     let limits: ExtractionLimits
     private(set) var entries = 0
     private(set) var bytes = 0
-    private var files = Set<String>()
-    private var symlinks: [(path: String, target: String)] = []
 
     init(root: String, limits: ExtractionLimits) {
         self.root = root
@@ -139,6 +141,10 @@ struct ExtractionWriter {
         guard entries <= limits.maxEntries else {
             throw .limitExceeded(entry: entry.name, detail: "more than \(limits.maxEntries) entries")
         }
+        guard relative.utf8.count <= limits.maxPathLength else {
+            throw .limitExceeded(
+                entry: String(entry.name.prefix(200)), detail: "a path longer than \(limits.maxPathLength) bytes")
+        }
         switch entry.kind {
         case .directory:
             try makeDirectory(relative, entry: entry.name)
@@ -149,74 +155,8 @@ struct ExtractionWriter {
                 () throws(TarGzExtractionError) in
                 try reader.readChunk()
             }
-            files.insert(relative)
-        case .symlink:
-            let target = entry.linkName
-            guard !target.hasPrefix("/") else {
-                throw .unsafePath(entry: entry.name, detail: "symlink to the absolute path '\(target)'")
-            }
-            guard Self.resolve(target, from: Self.parent(relative)) != nil, !target.isEmpty else {
-                throw .unsafePath(entry: entry.name, detail: "symlink to '\(target)' leaves the folder")
-            }
-            symlinks.append((relative, target))
-        case .hardLink:
-            let target = try Self.safeRelativePath(entry.linkName, entry: entry.name) ?? ""
-            guard files.contains(target) else {
-                throw .unsafePath(
-                    entry: entry.name,
-                    detail: "hard link to '\(entry.linkName)', which is not a file extracted before it")
-            }
-            try makeDirectory(Self.parent(relative), entry: entry.name)
-            guard let input = FileHandle(forReadingAtPath: root + "/" + target) else {
-                throw .writeFailed(entry: entry.name, detail: "cannot read the link target '\(target)'")
-            }
-            defer { try? input.close() }
-            try writeFile(relative, entry: entry.name, mode: 0o644) { () throws(TarGzExtractionError) in
-                let chunk = try? input.read(upToCount: 64 * 1024)
-                return chunk.flatMap { $0.isEmpty ? nil : Array($0) }
-            }
-            files.insert(relative)
         case .other(let type):
             throw .unsupportedEntry(entry: entry.name, type: Self.describe(type))
-        }
-    }
-
-    /// Creates the recorded symlinks, then checks that each resolves inside the root.
-    mutating func finish() throws(TarGzExtractionError) {
-        for (path, target) in symlinks {
-            try makeDirectory(Self.parent(path), entry: path)
-            try refuseSymlinkAncestors(path)
-            let full = root + "/" + path
-            var info = stat()
-            if lstat(full, &info) == 0 {
-                guard info.st_mode & S_IFMT != S_IFDIR, unlink(full) == 0 else {
-                    throw .writeFailed(entry: path, detail: "a directory of that name exists")
-                }
-                files.remove(path)
-            }
-            guard symlink(target, full) == 0 else {
-                throw .writeFailed(
-                    entry: path, detail: "cannot create the symlink: \(String(cString: strerror(errno)))")
-            }
-        }
-        guard !symlinks.isEmpty else { return }
-        let realRoot = Self.realPath(root) ?? root
-        for (path, target) in symlinks {
-            guard let resolved = Self.realPath(root + "/" + path) else { continue }  // dangling, lexically inside
-            guard resolved == realRoot || resolved.hasPrefix(realRoot + "/") else {
-                throw .unsafePath(entry: path, detail: "symlink to '\(target)' resolves outside the folder")
-            }
-        }
-    }
-
-    private func refuseSymlinkAncestors(_ path: String) throws(TarGzExtractionError) {
-        var current = root
-        for component in Self.parent(path).split(separator: "/") {
-            current += "/" + component
-            var info = stat()
-            if lstat(current, &info) == 0, info.st_mode & S_IFMT == S_IFLNK {
-                throw .unsafePath(entry: path, detail: "its parent '\(component)' is a symlink")
-            }
         }
     }
 
@@ -271,37 +211,19 @@ struct ExtractionWriter {
         return components.isEmpty ? nil : components.joined(separator: "/")
     }
 
-    /// `target` resolved lexically from the folder `directory` (relative to the root); `nil` when it leaves the root.
-    static func resolve(_ target: String, from directory: String) -> String? {
-        var stack = directory.split(separator: "/").map(String.init)
-        for component in target.split(separator: "/") where component != "." {
-            if component == ".." {
-                guard !stack.isEmpty else { return nil }
-                stack.removeLast()
-            } else {
-                stack.append(String(component))
-            }
-        }
-        return stack.joined(separator: "/")
-    }
-
     static func parent(_ relative: String) -> String {
         guard let slash = relative.lastIndex(of: "/") else { return "" }
         return String(relative[..<slash])
     }
 
-    static func realPath(_ path: String) -> String? {
-        guard let resolved = realpath(path, nil) else { return nil }
-        defer { free(resolved) }
-        return String(cString: resolved)
-    }
-
     static func describe(_ type: UInt8) -> String {
         switch type {
+        case UInt8(ascii: "1"): "hard link"
+        case UInt8(ascii: "2"): "symbolic link"
         case UInt8(ascii: "3"): "character device"
         case UInt8(ascii: "4"): "block device"
         case UInt8(ascii: "6"): "FIFO"
-        default: "type '\(String(decoding: [type], as: UTF8.self))'"
+        default: "type \(type)"
         }
     }
 }
@@ -309,11 +231,10 @@ struct ExtractionWriter {
 /// One tar header, after PAX and GNU long-name records were folded in.
 struct TarEntry {
     enum Kind {
-        case file, directory, symlink, hardLink
+        case file, directory
         case other(UInt8)
     }
     var name: String
-    var linkName: String
     var size: Int
     var mode: Int
     var kind: Kind
@@ -321,25 +242,35 @@ struct TarEntry {
 
 /// Reads tar entries from a decompressed byte stream: call ``next()`` for each header, then ``readChunk()`` until
 /// it returns `nil` for the entry's data (unread data is skipped by the following ``next()``).
+///
+/// Every number taken from the stream is checked before it is used as a size, length or offset: sizes must lie in
+/// `0...maxEntrySize`, PAX records must be well formed, and entries that carry no data must declare none.
 final class TarReader {
     let source: GunzipSource
+    /// The largest data size an entry may declare (the extraction's byte budget).
+    let maxEntrySize: Int
     /// PAX and GNU long-name records may not exceed this (they are metadata, never file data).
     static let maxMetadataRecord = 1 << 20
+    /// Metadata records (PAX `x`/`g`, GNU `L`/`K`) allowed in front of one entry; Petrel writes at most one.
+    static let maxMetadataRecordsPerEntry = 4
     private var remaining = 0
     private var padding = 0
 
-    init(source: GunzipSource) { self.source = source }
+    init(source: GunzipSource, maxEntrySize: Int) {
+        self.source = source
+        self.maxEntrySize = max(0, maxEntrySize)
+    }
 
     /// The next entry, or `nil` at the end of the archive.
     func next() throws(TarGzExtractionError) -> TarEntry? {
-        try source.skip(remaining + padding)
+        try source.skip(remaining)
+        try source.skip(padding)
         remaining = 0
         padding = 0
         var paxPath: String?
-        var paxLink: String?
         var paxSize: Int?
         var longName: String?
-        var longLink: String?
+        var metadataRecords = 0
         while true {
             guard let header = try source.read(512, allowEOF: true) else { return nil }
             if header.allSatisfy({ $0 == 0 }) { return nil }
@@ -348,19 +279,20 @@ final class TarReader {
             let rawSize = try Self.number(header, 124, 12)
             let name = Self.headerName(header)
             switch type {
-            case UInt8(ascii: "x"), UInt8(ascii: "g"):
+            case UInt8(ascii: "x"), UInt8(ascii: "g"), UInt8(ascii: "L"), UInt8(ascii: "K"):
+                metadataRecords += 1
+                guard metadataRecords <= Self.maxMetadataRecordsPerEntry else {
+                    throw .corrupt("more than \(Self.maxMetadataRecordsPerEntry) metadata records before one entry")
+                }
                 let record = try readMetadata(size: rawSize, entry: name)
-                guard type == UInt8(ascii: "x") else { continue }
-                let fields = Self.parsePAX(record)
-                paxPath = fields["path"] ?? paxPath
-                paxLink = fields["linkpath"] ?? paxLink
-                if let size = fields["size"] { paxSize = Int(size) }
-                continue
-            case UInt8(ascii: "L"), UInt8(ascii: "K"):
-                let record = try readMetadata(size: rawSize, entry: name)
-                let text = String(decoding: record.prefix { $0 != 0 }, as: UTF8.self)
-                if type == UInt8(ascii: "L") { longName = text } else { longLink = text }
-                continue
+                if type == UInt8(ascii: "x") {
+                    let fields = try Self.parsePAX(record)
+                    paxPath = fields["path"] ?? paxPath
+                    if let size = fields["size"] { paxSize = try checkedSize(size, entry: name) }
+                } else if type == UInt8(ascii: "L") {
+                    longName = String(decoding: record.prefix { $0 != 0 }, as: UTF8.self)
+                }
+                continue  // `g` (global) and `K` (long link name) records carry nothing Petrel uses.
             default:
                 break
             }
@@ -368,14 +300,16 @@ final class TarReader {
                 switch type {
                 case 0, UInt8(ascii: "0"), UInt8(ascii: "7"): .file
                 case UInt8(ascii: "5"): .directory
-                case UInt8(ascii: "2"): .symlink
-                case UInt8(ascii: "1"): .hardLink
                 default: .other(type)
                 }
-            let size = paxSize ?? rawSize
+            let entryName = paxPath ?? longName ?? name
+            let size: Int
+            if let paxSize { size = paxSize } else { size = try checkedSize(rawSize, entry: entryName) }
+            if case .directory = kind, size != 0 {
+                throw .corrupt("the directory entry '\(entryName.prefix(200))' declares \(size) bytes of data")
+            }
             let entry = TarEntry(
-                name: paxPath ?? longName ?? name, linkName: paxLink ?? longLink ?? Self.field(header, 157, 100),
-                size: size, mode: (try? Self.number(header, 100, 8)) ?? 0o644, kind: kind)
+                name: entryName, size: size, mode: (try? Self.number(header, 100, 8)) ?? 0o644, kind: kind)
             remaining = size
             padding = Self.padding(size)
             return entry
@@ -390,15 +324,34 @@ final class TarReader {
         return chunk
     }
 
+    /// `size` when it lies in `0...maxEntrySize`.
+    private func checkedSize(_ size: Int, entry: String) throws(TarGzExtractionError) -> Int {
+        guard size >= 0 else { throw .corrupt("entry '\(entry.prefix(200))' declares a negative size") }
+        guard size <= maxEntrySize else {
+            throw .limitExceeded(
+                entry: String(entry.prefix(200)), detail: "it declares \(size) bytes, over the \(maxEntrySize)-byte limit")
+        }
+        return size
+    }
+
+    /// A PAX `size` value: decimal digits only.
+    private func checkedSize(_ text: String, entry: String) throws(TarGzExtractionError) -> Int {
+        guard !text.isEmpty, text.utf8.allSatisfy({ (0x30...0x39).contains($0) }), let size = Int(text) else {
+            throw .corrupt("entry '\(entry.prefix(200))' has the PAX size '\(text.prefix(40))', not a decimal number")
+        }
+        return try checkedSize(size, entry: entry)
+    }
+
     private func readMetadata(size: Int, entry: String) throws(TarGzExtractionError) -> [UInt8] {
         guard size <= Self.maxMetadataRecord else {
-            throw .limitExceeded(entry: entry, detail: "a metadata record of \(size) bytes")
+            throw .limitExceeded(entry: String(entry.prefix(200)), detail: "a metadata record of \(size) bytes")
         }
         let record = try source.read(size, allowEOF: false) ?? []
         try source.skip(Self.padding(size))
         return record
     }
 
+    /// The zero bytes after `size` bytes of data up to the next 512-byte block (`size` must not be negative).
     static func padding(_ size: Int) -> Int { (512 - size % 512) % 512 }
 
     static func field(_ header: [UInt8], _ offset: Int, _ length: Int) -> String {
@@ -413,13 +366,15 @@ final class TarReader {
         return prefix.isEmpty ? name : prefix + "/" + name
     }
 
+    /// An octal (or GNU base-256) header field; never negative.
     static func number(_ header: [UInt8], _ offset: Int, _ length: Int) throws(TarGzExtractionError) -> Int {
-        let bytes = Array(header[offset..<(offset + length)])
+        let bytes = header[offset..<(offset + length)]
         if let first = bytes.first, first & 0x80 != 0 {
-            // GNU base-256: big-endian, first byte's high bit set.
-            var value = Int(first & 0x7f)
+            // GNU base-256: big-endian, first byte's high bit set; a set sign bit (0x40) is a negative number.
+            guard first & 0x40 == 0 else { throw .corrupt("a numeric header field is negative") }
+            var value = Int(first & 0x3f)
             for byte in bytes.dropFirst() {
-                guard value < (Int.max >> 8) else { throw .corrupt("a numeric header field overflows") }
+                guard value <= (Int.max >> 8) else { throw .corrupt("a numeric header field overflows") }
                 value = value << 8 | Int(byte)
             }
             return value
@@ -427,7 +382,7 @@ final class TarReader {
         let text = String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self).trimmingCharacters(in: .whitespaces)
         if text.isEmpty { return 0 }
         guard let value = Int(text, radix: 8), value >= 0 else {
-            throw .corrupt("header field '\(text)' is not an octal number")
+            throw .corrupt("header field '\(text.prefix(40))' is not an octal number")
         }
         return value
     }
@@ -436,24 +391,38 @@ final class TarReader {
         let stored = try number(header, 148, 8)
         var sum = 0
         for (index, byte) in header.enumerated() { sum += (148..<156).contains(index) ? 32 : Int(byte) }
-        guard sum == stored else { throw .corrupt("header checksum mismatch for '\(headerName(header))'") }
+        guard sum == stored else {
+            throw .corrupt("header checksum mismatch for '\(headerName(header).prefix(200))'")
+        }
     }
 
-    /// Parses `"<len> key=value\n"` records.
-    static func parsePAX(_ record: [UInt8]) -> [String: String] {
+    /// Parses `"<len> key=value\n"` records, where `<len>` (decimal) counts the whole record.
+    ///
+    /// - Throws: ``TarGzExtractionError/corrupt(_:)`` for a record whose length is not a decimal number, does not
+    ///   fit the data, is too short to hold its own prefix, or that does not end in a newline or lacks `=`.
+    static func parsePAX(_ record: [UInt8]) throws(TarGzExtractionError) -> [String: String] {
         var fields: [String: String] = [:]
         var index = 0
         while index < record.count {
-            guard let space = record[index...].firstIndex(of: UInt8(ascii: " ")),
-                let length = Int(String(decoding: record[index..<space], as: UTF8.self)), length > 0,
-                index + length <= record.count
-            else { break }
-            let body = record[(space + 1)..<(index + length - 1)]
-            if let equals = body.firstIndex(of: UInt8(ascii: "=")) {
-                fields[String(decoding: body[..<equals], as: UTF8.self)] = String(
-                    decoding: body[(equals + 1)...], as: UTF8.self)
+            // Writers may pad the data with NULs; nothing follows them.
+            if record[index...].allSatisfy({ $0 == 0 }) { break }
+            let lengthEnd = record[index...].prefix(20).firstIndex(of: UInt8(ascii: " "))
+            guard let space = lengthEnd, space > index,
+                record[index..<space].allSatisfy({ (0x30...0x39).contains($0) }),
+                let length = Int(String(decoding: record[index..<space], as: UTF8.self)),
+                length >= space - index + 2, length <= record.count - index
+            else { throw .corrupt("a PAX record at offset \(index) has an invalid length") }
+            let end = index + length
+            guard record[end - 1] == UInt8(ascii: "\n") else {
+                throw .corrupt("a PAX record at offset \(index) does not end with a newline")
             }
-            index += length
+            let body = record[(space + 1)..<(end - 1)]
+            guard let equals = body.firstIndex(of: UInt8(ascii: "=")) else {
+                throw .corrupt("a PAX record at offset \(index) has no '='")
+            }
+            fields[String(decoding: body[..<equals], as: UTF8.self)] = String(
+                decoding: body[(equals + 1)...], as: UTF8.self)
+            index = end
         }
         return fields
     }

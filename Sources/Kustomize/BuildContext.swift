@@ -5,23 +5,21 @@ import KubeCore
 struct BuildContext {
     let loader: Loader
     let options: KustomizeOptions
-    /// Name-reference rules from every `crds` field met in the build.
-    var crdNameReferences: [NameReferences.Rule] = []
 
     init(loader: Loader, options: KustomizeOptions) {
         self.loader = loader
         self.options = options
     }
 
-    /// Builds a directory holding a kustomization (or, if `allowGenerated`, one without), after writing `overrides`
-    /// into its kustomization as Flux does.
+    /// Builds a directory holding a kustomization (or, if `allowGenerated`, one without; if `allowComponent`, a
+    /// Component), after writing `overrides` into its kustomization as Flux does.
     mutating func buildDirectory(
-        _ directory: String, stack: [String], allowGenerated: Bool,
+        _ directory: String, stack: [String], allowGenerated: Bool, allowComponent: Bool = false,
         overrides: KustomizationOverrides = KustomizationOverrides()
-    ) throws(KustomizeError) -> [Resource] {
+    ) throws(KustomizeError) -> Accumulation {
         if stack.contains(directory) { throw .cycle(path: loader.relative(directory)) }
         if stack.count >= options.maxDepth { throw .cycle(path: loader.relative(directory)) }
-        var resources: [Resource] = []
+        var accumulation = Accumulation()
         let kustomization: Kustomization
         if let file = loader.kustomizationFile(in: directory) {
             if overrides.isEmpty {
@@ -29,7 +27,8 @@ struct BuildContext {
             } else {
                 let raw = try Kustomization.read(file, loader: loader)
                 kustomization = try Kustomization.parse(
-                    try overrides.applied(to: raw, file: loader.relative(file), componentExists: { exists($0, in: directory) }),
+                    try overrides.applied(
+                        to: raw, file: loader.relative(file), componentExists: { exists($0, in: directory) }),
                     file: loader.relative(file))
             }
         } else {
@@ -42,13 +41,14 @@ struct BuildContext {
                 try overrides.applied(to: generated, file: file, componentExists: { exists($0, in: directory) }),
                 file: file)
         }
-        if kustomization.isComponent {
+        // A Component is built like a Kustomization when it is the build's own directory, never as a resource.
+        if kustomization.isComponent && !allowComponent {
             throw .invalidField(
                 file: kustomization.file, field: "kind",
                 detail: "a Component can only be listed under 'components', not built or used as a resource")
         }
-        try accumulate(kustomization, directory: directory, into: &resources, stack: stack + [directory])
-        return resources
+        try accumulate(kustomization, directory: directory, into: &accumulation, stack: stack + [directory])
+        return accumulation
     }
 
     private func exists(_ relative: String, in directory: String) -> Bool {
@@ -87,13 +87,19 @@ struct BuildContext {
 
     /// Applies one kustomization (or component) to `resources`.
     mutating func accumulate(
-        _ kustomization: Kustomization, directory: String, into resources: inout [Resource], stack: [String]
+        _ kustomization: Kustomization, directory: String, into accumulation: inout Accumulation, stack: [String]
     ) throws(KustomizeError) {
         for entry in try kustomization.resources {
-            try addResource(entry, kustomization: kustomization, directory: directory, into: &resources, stack: stack)
+            try addResource(
+                entry, kustomization: kustomization, directory: directory, into: &accumulation, stack: stack)
         }
+        try accumulation.mergeConfigurations(of: kustomization, directory: directory, loader: loader)
         var generators = Generators(loader: loader, kustomization: kustomization, directory: directory)
-        try generators.run(into: &resources)
+        try generators.run(into: &accumulation.resources)
+        let plugins = BuiltinPlugins(loader: loader, kustomization: kustomization, directory: directory)
+        for config in try pluginConfigs("generators", of: kustomization, directory: directory, stack: stack) {
+            try plugins.generate(config, into: &accumulation.resources)
+        }
         for entry in try kustomization.components {
             let path = try loader.resolve(entry, from: directory)
             guard loader.isDirectory(path), let file = loader.kustomizationFile(in: path) else {
@@ -107,21 +113,19 @@ struct BuildContext {
                 throw .invalidField(
                     file: component.file, field: "kind", detail: "expected kind Component for an entry of 'components'")
             }
-            try accumulate(component, directory: path, into: &resources, stack: stack + [path])
+            try accumulate(component, directory: path, into: &accumulation, stack: stack + [path])
         }
-        var crds = CRDConfig()
-        for entry in try kustomization.strings("crds") {
-            let path = try loader.resolve(entry, from: directory)
-            crds.merge(try CRDConfig.parse(try loader.readText(path), file: loader.relative(path)))
-        }
-        crdNameReferences += crds.nameReferences
         var transformers = Transformers(
-            loader: loader, kustomization: kustomization, directory: directory, crds: crds)
-        try transformers.run(on: &resources)
+            loader: loader, kustomization: kustomization, directory: directory, config: accumulation.config)
+        try transformers.run(on: &accumulation.resources)
+        for config in try pluginConfigs("transformers", of: kustomization, directory: directory, stack: stack) {
+            try plugins.transform(config, on: &accumulation.resources)
+        }
+        try accumulation.mergeVars(of: kustomization)
     }
 
     private mutating func addResource(
-        _ entry: String, kustomization: Kustomization, directory: String, into resources: inout [Resource],
+        _ entry: String, kustomization: Kustomization, directory: String, into accumulation: inout Accumulation,
         stack: [String]
     ) throws(KustomizeError) {
         if Kustomization.isRemote(entry) {
@@ -132,9 +136,10 @@ struct BuildContext {
         let path = try loader.resolve(entry, from: directory)
         if loader.isDirectory(path) {
             let built = try buildDirectory(path, stack: stack, allowGenerated: false)
-            try Self.append(built, to: &resources)
+            try accumulation.absorb(built, file: kustomization.file)
         } else {
-            try Self.append(try loadManifests(path), to: &resources)
+            try loader.checkRestriction(path, directory: directory)
+            try Self.append(try loadManifests(path), to: &accumulation.resources)
         }
     }
 

@@ -140,13 +140,13 @@ struct Generators {
             } else {
                 key = (path as NSString).lastPathComponent
             }
-            let resolved = try loader.resolve(path, from: directory)
+            let resolved = try loader.resolveFile(path, from: directory)
             try add(key, Array(try loader.read(resolved)))
         }
         var envFiles = spec["envs"]?.arrayValue?.compactMap(\.stringValue) ?? []
         if let single = spec["env"]?.stringValue { envFiles.append(single) }
         for envFile in envFiles {
-            let resolved = try loader.resolve(envFile, from: directory)
+            let resolved = try loader.resolveFile(envFile, from: directory)
             let text = try loader.readText(resolved)
             for (number, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
                 var line = Substring(rawLine)

@@ -9,7 +9,12 @@ enum Images {
         var digest: String?
     }
 
-    static func apply(_ entries: [JSONValue], file: String, to resources: inout [Resource]) throws(KustomizeError) {
+    /// Applies each entry in turn (a later entry sees the images an earlier one rewrote, as kustomize runs one
+    /// transformer per entry): to every `containers`/`initContainers` list found anywhere, then to the fields
+    /// `specs` select (the images configuration).
+    static func apply(_ entries: [JSONValue], file: String, specs: [FieldSpec] = [], to resources: inout [Resource])
+        throws(KustomizeError)
+    {
         var overrides: [Override] = []
         for entry in entries {
             guard let name = entry["name"]?.stringValue else {
@@ -21,9 +26,17 @@ enum Images {
                     name: name, newName: entry["newName"]?.stringValue, newTag: tag,
                     digest: entry["digest"]?.stringValue))
         }
-        guard !overrides.isEmpty else { return }
-        for index in resources.indices {
-            walk(&resources[index].object, overrides: overrides)
+        for override in overrides {
+            for index in resources.indices where resources[index].kind != "CustomResourceDefinition" {
+                walk(&resources[index].object, overrides: [override])
+                for spec in specs where spec.applies(to: resources[index]) {
+                    spec.visit(&resources[index].object, creating: false) { value in
+                        if let image = value?.stringValue, let updated = rewrite(image, [override]) {
+                            value = .string(updated)
+                        }
+                    }
+                }
+            }
         }
     }
 

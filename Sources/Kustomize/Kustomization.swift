@@ -10,11 +10,7 @@ struct Kustomization: Sendable {
         "helmCharts": "Helm charts are not inflated; render the chart into manifests first",
         "helmChartInflationGenerator": "Helm charts are not inflated; render the chart into manifests first",
         "helmGlobals": "Helm charts are not inflated; render the chart into manifests first",
-        "generators": "generator plugins are not run",
-        "transformers": "transformer plugins are not run",
         "validators": "validator plugins are not run",
-        "vars": "vars are not supported; use 'replacements' instead",
-        "configurations": "custom transformer configurations are not supported",
         "openapi": "custom OpenAPI schemas are not supported",
         "buildMetadata": "buildMetadata is not supported",
     ]
@@ -22,7 +18,8 @@ struct Kustomization: Sendable {
     static let knownFields: Set<String> = [
         "apiVersion", "kind", "metadata", "resources", "bases", "components", "namespace", "namePrefix", "nameSuffix",
         "commonLabels", "labels", "commonAnnotations", "images", "replicas", "configMapGenerator", "secretGenerator",
-        "generatorOptions", "patches", "patchesStrategicMerge", "patchesJson6902", "replacements", "sortOptions", "crds",
+        "generatorOptions", "patches", "patchesStrategicMerge", "patchesJson6902", "replacements", "sortOptions",
+        "crds", "generators", "transformers", "vars", "configurations",
     ]
 
     static func load(_ path: String, loader: Loader) throws(KustomizeError) -> Kustomization {
@@ -55,10 +52,26 @@ struct Kustomization: Sendable {
         if members.keys.allSatisfy({ ["apiVersion", "kind"].contains($0) }) {
             throw .invalidField(file: file, field: "(document)", detail: "the kustomization is empty; list resources")
         }
+        try checkKindAndVersion(object, file: file)
         if let sort = object["sortOptions"]?["order"]?.stringValue, sort != "legacy" {
             throw .unsupported(file: file, field: "sortOptions", detail: "only the legacy order is supported")
         }
         return Kustomization(file: file, object: object)
+    }
+
+    /// kustomize's rule: `kind` is Kustomization or Component (or missing), and `apiVersion` (if given) is
+    /// `kustomize.config.k8s.io/v1beta1` for a Kustomization and `…/v1alpha1` for a Component.
+    private static func checkKindAndVersion(_ object: JSONValue, file: String) throws(KustomizeError) {
+        let kind = object["kind"]?.stringValue ?? ""
+        guard ["", "Kustomization", "Component"].contains(kind) else {
+            throw .invalidField(file: file, field: "kind", detail: "kind should be Kustomization or Component")
+        }
+        let required = kind == "Component" ? "kustomize.config.k8s.io/v1alpha1" : "kustomize.config.k8s.io/v1beta1"
+        if let version = object["apiVersion"]?.stringValue, !version.isEmpty, version != required {
+            throw .invalidField(
+                file: file, field: "apiVersion",
+                detail: "apiVersion for \(kind.isEmpty ? "Kustomization" : kind) should be \(required)")
+        }
     }
 
     private static func isEmpty(_ value: JSONValue?) -> Bool {

@@ -9,6 +9,9 @@ public struct KustomizeOptions: Sendable {
     public var maxYAMLNodes: Int
     /// The deepest chain of nested kustomizations. Default 64.
     public var maxDepth: Int
+    /// Which files a kustomization may read. Default `.rootOnly`, as `kubectl kustomize`; Flux (and Petrel's
+    /// controller) use `.none`, which lets an overlay read `../shared/patch.yaml` inside the build root.
+    public var loadRestrictor: LoadRestrictor = .rootOnly
 
     /// Options with the defaults above.
     public init(maxFileSize: Int = 8 << 20, maxYAMLNodes: Int = 1_000_000, maxDepth: Int = 64) {
@@ -58,18 +61,21 @@ public struct KustomizeBuilder: Sendable {
     public func build(root: URL, path: String, overrides: KustomizationOverrides) throws(KustomizeError)
         -> [JSONValue]
     {
-        let loader = try Loader(root: root, maxFileSize: options.maxFileSize)
+        let loader = try Loader(root: root, maxFileSize: options.maxFileSize, restrictor: options.loadRestrictor)
         let directory = try loader.resolve(path.isEmpty ? "." : path, from: loader.root)
         guard loader.isDirectory(directory) else { throw .fileNotFound(path: path) }
         var context = BuildContext(loader: loader, options: options)
-        var resources = try context.buildDirectory(directory, stack: [], allowGenerated: true, overrides: overrides)
-        for index in resources.indices where resources[index].needsHashSuffix {
-            if let suffix = ContentHash.suffix(for: resources[index].object) {
-                resources[index].rename(resources[index].name + "-" + suffix)
-            }
+        var accumulation = try context.buildDirectory(
+            directory, stack: [], allowGenerated: true, allowComponent: true, overrides: overrides)
+        BuiltinPlugins.addHashSuffixes(to: &accumulation.resources)
+        NameReferences.fix(&accumulation.resources, extraRules: accumulation.config.extraNameReferenceRules)
+        try accumulation.resolveVars()
+        // Objects annotated `config.kubernetes.io/local-config` (other than "false") serve the build only.
+        accumulation.resources.removeAll { resource in
+            resource.object[path: ["metadata", "annotations", "config.kubernetes.io/local-config"]]
+                .map { $0.stringValue != "false" } ?? false
         }
-        NameReferences.fix(&resources, extraRules: context.crdNameReferences)
-        var objects = Ordering.legacySorted(resources).map(\.object)
+        var objects = Ordering.legacySorted(accumulation.resources).map(\.object)
         overrides.applyCommonMetadata(to: &objects)
         return objects
     }

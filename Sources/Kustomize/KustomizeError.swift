@@ -4,6 +4,8 @@
 public enum KustomizeError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A path leaves the build root (directly, through `..`, or through a symlink).
     case pathEscapesRoot(path: String)
+    /// A file named by a kustomization is outside its directory under the `rootOnly` load restrictor.
+    case loadRestricted(path: String, directory: String)
     /// A file or directory named by a kustomization does not exist.
     case fileNotFound(path: String)
     /// A file is larger than the configured bound.
@@ -27,6 +29,7 @@ public enum KustomizeError: Error, Sendable, Equatable, CustomStringConvertible 
     public var reason: String {
         switch self {
         case .pathEscapesRoot: "PathEscapesRoot"
+        case .loadRestricted: "LoadRestricted"
         case .fileNotFound: "FileNotFound"
         case .fileTooLarge: "FileTooLarge"
         case .malformedYAML: "MalformedYAML"
@@ -44,6 +47,9 @@ public enum KustomizeError: Error, Sendable, Equatable, CustomStringConvertible 
         switch self {
         case .pathEscapesRoot(let path):
             "path '\(path)' leaves the build root; keep every resource, patch and file inside the source"
+        case .loadRestricted(let path, let directory):
+            "file '\(path)' is not in or below '\(directory)', the kustomization's directory; move it there, or "
+                + "build with --load-restrictor LoadRestrictionsNone (as Flux does)"
         case .fileNotFound(let path):
             "'\(path)' does not exist; fix the path in the kustomization"
         case .fileTooLarge(let path, let limit):

@@ -21,8 +21,10 @@ struct Loader: Sendable {
     let root: String
     /// The largest file read, in bytes.
     let maxFileSize: Int
+    /// Which files a kustomization may read besides its own directory's (see `resolveFile`).
+    var restrictor: LoadRestrictor = .rootOnly
 
-    init(root: URL, maxFileSize: Int) throws(KustomizeError) {
+    init(root: URL, maxFileSize: Int, restrictor: LoadRestrictor = .rootOnly) throws(KustomizeError) {
         let resolved = root.standardizedFileURL.resolvingSymlinksInPath().path
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: resolved, isDirectory: &isDirectory), isDirectory.boolValue else {
@@ -30,6 +32,7 @@ struct Loader: Sendable {
         }
         self.root = resolved
         self.maxFileSize = maxFileSize
+        self.restrictor = restrictor
     }
 
     /// The path relative to the root, for messages.

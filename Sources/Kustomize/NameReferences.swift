@@ -7,6 +7,22 @@ package enum NameReferences {
         var target: String
         var referrers: Set<String>?
         var paths: [String]
+        /// Field specs naming their referrer kinds (rules from configurations and `crds`); used instead of
+        /// `referrers` and `paths` when set.
+        var specs: [FieldSpec] = []
+
+        init(target: String, referrers: Set<String>?, paths: [String]) {
+            self.target = target
+            self.referrers = referrers
+            self.paths = paths
+        }
+
+        init(target: String, specs: [FieldSpec]) {
+            self.target = target
+            self.referrers = []
+            self.paths = []
+            self.specs = specs
+        }
     }
 
     static let podSpecRoots: [String: String] = [
@@ -68,9 +84,9 @@ package enum NameReferences {
             for (target, spec) in otherFieldSpecs[referrer.kind] ?? [] {
                 rewrite(&object, spec: spec, target: target, referrer: referrer, in: snapshot)
             }
-            for rule in extraRules where rule.referrers?.contains(referrer.kind) ?? true {
-                for path in rule.paths {
-                    rewrite(&object, spec: FieldSpec(path), target: rule.target, referrer: referrer, in: snapshot)
+            for rule in extraRules {
+                for spec in rule.specs where spec.applies(to: referrer) {
+                    rewrite(&object, spec: spec, target: rule.target, referrer: referrer, in: snapshot)
                 }
             }
             if referrer.kind == "RoleBinding" || referrer.kind == "ClusterRoleBinding" {
@@ -115,12 +131,33 @@ package enum NameReferences {
         _ object: inout JSONValue, spec: FieldSpec, target: String, referrer: Resource,
         in resources: [String: [String: [Resource]]]
     ) {
-        spec.visit(&object) { value in
-            guard let name = value?.stringValue,
-                let resolved = resolve(
-                    name, kind: target, namespace: referrer.namespace, referrer: referrer, in: resources)
-            else { return }
-            value = .string(resolved)
+        spec.visit(&object, creating: false) { value in
+            guard let current = value else { return }
+            value = rewritten(current, target: target, referrer: referrer, in: resources)
+        }
+    }
+
+    /// A reference field with the names it holds updated: a name, a list of names, or a map with `name` (and
+    /// `namespace`), as kustomize's name-reference filter accepts.
+    private static func rewritten(
+        _ value: JSONValue, target: String, referrer: Resource, in resources: [String: [String: [Resource]]]
+    ) -> JSONValue {
+        switch value {
+        case .string(let name):
+            let resolved = resolve(name, kind: target, namespace: referrer.namespace, referrer: referrer, in: resources)
+            return resolved.map(JSONValue.string) ?? value
+        case .array(let items):
+            return .array(items.map { rewritten($0, target: target, referrer: referrer, in: resources) })
+        case .object(var map):
+            guard let name = map["name"]?.stringValue else { return value }
+            let namespace = map["namespace"]?.stringValue ?? referrer.namespace
+            guard let found = candidate(name, kind: target, namespace: namespace, referrer: referrer, in: resources)
+            else { return value }
+            map["name"] = .string(found.name)
+            if !found.namespace.isEmpty { map["namespace"] = .string(found.namespace) }
+            return .object(map)
+        default:
+            return value
         }
     }
 

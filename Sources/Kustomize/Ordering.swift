@@ -21,16 +21,26 @@ enum Ordering {
             + (gvk.kind.isEmpty ? "~K" : gvk.kind)
     }
 
+    /// kustomize's legacy comparison: kind rank, then the group/version/kind string (reversed between two
+    /// Namespace kinds when one has no group), then `namespace|name` with `~X`/`~N` for an empty namespace or name.
     static func legacySorted(_ resources: [Resource]) -> [Resource] {
         let keyed = resources.enumerated().map { offset, resource in
-            (offset, rank(resource.kind), gvkString(resource.gvk), resource.namespace, resource.name, resource)
+            let namespace = resource.namespace.isEmpty ? "~X" : resource.namespace
+            let name = resource.name.isEmpty ? "~N" : resource.name
+            return (offset, rank(resource.kind), gvkString(resource.gvk), namespace + "|" + name, resource)
         }
         return keyed.sorted { a, b in
             if a.1 != b.1 { return a.1 < b.1 }
-            if a.2 != b.2 { return a.2 < b.2 }
+            if a.2 != b.2 {
+                if a.4.kind == "Namespace" && b.4.kind == "Namespace"
+                    && (a.4.gvk.group.isEmpty || b.4.gvk.group.isEmpty)
+                {
+                    return a.2 > b.2
+                }
+                return a.2 < b.2
+            }
             if a.3 != b.3 { return a.3 < b.3 }
-            if a.4 != b.4 { return a.4 < b.4 }
             return a.0 < b.0
-        }.map(\.5)
+        }.map(\.4)
     }
 }

@@ -11,7 +11,7 @@ struct Patches {
     /// Reads a patch given as a path or inline text.
     private func load(path: String?, inline: String?, field: String) throws(KustomizeError) -> [JSONValue] {
         if let path {
-            let resolved = try loader.resolve(path, from: directory)
+            let resolved = try loader.resolveFile(path, from: directory)
             return try YAMLCodec.parseStream(try loader.readText(resolved), file: loader.relative(resolved))
         }
         if let inline { return try YAMLCodec.parseStream(inline, file: file + " (\(field))") }

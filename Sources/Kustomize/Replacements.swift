@@ -13,7 +13,7 @@ struct Replacements {
         for entry in try kustomization.objects("replacements") {
             var replacements = [entry]
             if let path = entry["path"]?.stringValue {
-                let resolved = try loader.resolve(path, from: directory)
+                let resolved = try loader.resolveFile(path, from: directory)
                 replacements = try YAMLCodec.parseStream(try loader.readText(resolved), file: loader.relative(resolved))
                     .flatMap { $0.arrayValue ?? [$0] }
             }

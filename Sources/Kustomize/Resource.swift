@@ -17,6 +17,8 @@ struct Resource: Sendable {
     var sharedEntries: [String: [[String]]] = [:]
     /// Whether a content-hash suffix is added at the end of the build.
     var needsHashSuffix = false
+    /// The vars whose `objref` names this object (see `Var`).
+    var varNames: [String] = []
 
     var kind: String { object["kind"]?.stringValue ?? "" }
     var apiVersion: String { object["apiVersion"]?.stringValue ?? "" }

@@ -22,24 +22,24 @@ struct Selector {
         annotationSelector = value?["annotationSelector"]?.stringValue.map(Self.requirements)
     }
 
-    /// An anchored regular expression, compiled once; plain names (the common case) are compared as text, which
-    /// also spares loading ICU for them.
+    /// An anchored regular expression in Go's syntax, compiled once and matched in linear time
+    /// (``LinearRegex``); plain names (the common case) are compared as text.
     struct Pattern {
         let text: String
-        let expression: NSRegularExpression?
+        let expression: LinearRegex?
         let isLiteral: Bool
 
         init(_ text: String) {
             self.text = text
             let special = Set("\\^$.|?*+()[]{}".utf8)
             isLiteral = !text.utf8.contains { special.contains($0) }
-            expression = isLiteral ? nil : try? NSRegularExpression(pattern: "^(?:" + text + ")$")
+            expression = isLiteral ? nil : try? LinearRegex(wholeMatch: text)
         }
 
         func matches(_ value: String) -> Bool {
             if value == text { return true }
             guard !isLiteral, let expression else { return false }
-            return expression.firstMatch(in: value, range: NSRange(value.startIndex..., in: value)) != nil
+            return expression.matches(value)
         }
     }
 

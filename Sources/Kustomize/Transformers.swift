@@ -5,15 +5,15 @@ struct Transformers {
     let loader: Loader
     let kustomization: Kustomization
     let directory: String
-    /// Extra field specs from the kustomization's `crds`.
-    var crds = CRDConfig()
+    /// The field specs of each transformer (defaults, `configurations`, `crds`).
+    var config = TransformerConfig.defaults
 
     mutating func run(on resources: inout [Resource]) throws(KustomizeError) {
         let patches = Patches(loader: loader, kustomization: kustomization, directory: directory)
         try patches.applyStrategicMergeFiles(to: &resources)
         try patches.applyPatches(to: &resources)
         if let namespace = kustomization.string("namespace"), !namespace.isEmpty {
-            applyNamespace(namespace, to: &resources)
+            Self.applyNamespace(namespace, specs: config.namespace, to: &resources)
             try Self.checkUnique(resources, field: "namespace", file: kustomization.file)
         }
         applyPrefixSuffix(
@@ -23,31 +23,9 @@ struct Transformers {
         try applyAnnotations(to: &resources)
         try patches.applyJSON6902(to: &resources)
         try applyReplicas(to: &resources)
-        try Images.apply(try kustomization.objects("images"), file: kustomization.file, to: &resources)
+        try Images.apply(
+            try kustomization.objects("images"), file: kustomization.file, specs: config.images, to: &resources)
         try Replacements(loader: loader, kustomization: kustomization, directory: directory).apply(to: &resources)
-    }
-
-    private func applyNamespace(_ namespace: String, to resources: inout [Resource]) {
-        for index in resources.indices {
-            let kind = resources[index].kind
-            if !ClusterScope.isClusterScoped(kind) {
-                let old = resources[index].namespace
-                if old != namespace {
-                    resources[index].previousNamespaces.append(old)
-                    resources[index].object.set(path: ["metadata", "namespace"], to: .string(namespace))
-                }
-            }
-            if kind == "RoleBinding" || kind == "ClusterRoleBinding" {
-                guard var subjects = resources[index].object[path: ["subjects"]]?.arrayValue else { continue }
-                for s in subjects.indices where subjects[s]["kind"]?.stringValue == "ServiceAccount" {
-                    let current = subjects[s]["namespace"]?.stringValue
-                    if subjects[s]["name"]?.stringValue == "default" && current != namespace {
-                        subjects[s]["namespace"] = .string(namespace)
-                    }
-                }
-                resources[index].object.set(path: ["subjects"], to: .array(subjects))
-            }
-        }
     }
 
     /// Refuses two resources that a transformer gave the same id.
@@ -64,19 +42,37 @@ struct Transformers {
 
     static let prefixSkipped: Set<String> = ["CustomResourceDefinition", "APIService", "Namespace"]
 
+    /// As kustomize, the prefix transformer (namePrefix fields) runs before the suffix transformer (nameSuffix fields).
     private func applyPrefixSuffix(prefix: String, suffix: String, to resources: inout [Resource]) {
+        Self.applyPrefixSuffix(prefix: prefix, suffix: "", specs: config.namePrefix, to: &resources)
+        Self.applyPrefixSuffix(prefix: "", suffix: suffix, specs: config.nameSuffix, to: &resources)
+    }
+
+    /// Adds `prefix` and `suffix` to the fields at `specs` (the object's name for `metadata/name`, recorded for name
+    /// references) of every resource but CRDs, APIServices and Namespaces; `prefixSpecs` get the prefix only.
+    static func applyPrefixSuffix(
+        prefix: String, suffix: String, specs: [FieldSpec], prefixSpecs: [FieldSpec] = [],
+        to resources: inout [Resource]
+    ) {
         guard !prefix.isEmpty || !suffix.isEmpty else { return }
-        for index in resources.indices where !Self.prefixSkipped.contains(resources[index].kind) {
-            resources[index].rename(prefix + resources[index].name + suffix)
-            if !prefix.isEmpty {
-                for spec in crds.prefixes where spec.applies(to: resources[index]) {
+        for index in resources.indices where !prefixSkipped.contains(resources[index].kind) {
+            for spec in specs where spec.applies(to: resources[index]) {
+                if spec.isMetadataName {
+                    resources[index].rename(prefix + resources[index].name + suffix)
+                    if !prefix.isEmpty { resources[index].prefixes.append(prefix) }
+                    if !suffix.isEmpty { resources[index].suffixes.append(suffix) }
+                } else {
                     spec.visit(&resources[index].object) { value in
-                        if let text = value?.stringValue { value = .string(prefix + text) }
+                        if let text = value?.stringValue { value = .string(prefix + text + suffix) }
                     }
                 }
             }
-            if !prefix.isEmpty { resources[index].prefixes.append(prefix) }
-            if !suffix.isEmpty { resources[index].suffixes.append(suffix) }
+            guard !prefix.isEmpty else { continue }
+            for spec in prefixSpecs where spec.applies(to: resources[index]) {
+                spec.visit(&resources[index].object) { value in
+                    if let text = value?.stringValue { value = .string(prefix + text) }
+                }
+            }
         }
     }
 
@@ -85,28 +81,21 @@ struct Transformers {
         var groups: [([(String, String)], [FieldSpec])] = []
         let common = try kustomization.stringMap("commonLabels")
         if !common.isEmpty {
-            groups.append(
-                (
-                    common,
-                    DefaultFieldSpecs.metadataLabels + DefaultFieldSpecs.selectorLabels
-                        + DefaultFieldSpecs.templateLabels + crds.labels
-                ))
+            groups.append((common, config.commonLabels))
         }
         for entry in try kustomization.objects("labels") {
             let pairs = try Kustomization.stringMap(entry["pairs"], file: file, field: "labels.pairs")
-            var specs = DefaultFieldSpecs.metadataLabels
+            // As kustomize: the entry's own fields, then the configured `labels` fields, then selectors and templates
+            // (includeSelectors) or templates (includeTemplates) and the object's labels.
+            var specs = try FieldSpec.list(entry["fields"], file: file, field: "labels.fields")
+            var added = config.labels
             if entry["includeSelectors"]?.boolValue == true {
-                specs += DefaultFieldSpecs.selectorLabels + DefaultFieldSpecs.templateLabels + crds.labels
-            } else if entry["includeTemplates"]?.boolValue == true {
-                specs += DefaultFieldSpecs.templateLabels
+                added += config.commonLabels
+            } else {
+                if entry["includeTemplates"]?.boolValue == true { added += config.templateLabels }
+                added.append(FieldSpec("metadata/labels", create: true))
             }
-            for extra in entry["fields"]?.arrayValue ?? [] {
-                guard let path = extra["path"]?.stringValue else { continue }
-                specs.append(
-                    FieldSpec(
-                        path, kind: extra["kind"]?.stringValue, group: extra["group"]?.stringValue,
-                        create: extra["create"]?.boolValue ?? false))
-            }
+            for spec in added { try TransformerConfig.add(spec, to: &specs, file: file, field: "labels") }
             groups.append((pairs, specs))
         }
         for (pairs, specs) in groups {
@@ -117,7 +106,7 @@ struct Transformers {
     private func applyAnnotations(to resources: inout [Resource]) throws(KustomizeError) {
         let pairs = try kustomization.stringMap("commonAnnotations")
         guard !pairs.isEmpty else { return }
-        Self.setMapEntries(pairs, specs: DefaultFieldSpecs.annotations + crds.annotations, tag: "annotations", on: &resources)
+        Self.setMapEntries(pairs, specs: config.commonAnnotations, tag: "annotations", on: &resources)
     }
 
     /// Sets `pairs` in the maps at `specs` of every resource.
@@ -137,7 +126,7 @@ struct Transformers {
                 var existed = Set<String>()
                 var created: [String] = []
                 for spec in applicable {
-                    let place = spec.path.joined(separator: "/")
+                    let place = spec.pathText
                     spec.visit(&resource.object) { value in
                         var map: JSONObject
                         switch value {
@@ -174,12 +163,28 @@ struct Transformers {
                 throw .invalidField(
                     file: kustomization.file, field: "replicas", detail: "each entry needs name and count")
             }
-            for index in resources.indices where resources[index].allNames.contains(name) {
-                guard Self.scalable.contains(resources[index].kind) else { continue }
-                resources[index].object.set(path: ["spec", "replicas"], to: .integer(count))
+            guard Self.setReplicas(name: name, count: count, specs: config.replicas, on: &resources) else {
+                throw .invalidField(
+                    file: kustomization.file, field: "replicas",
+                    detail: "no resource named '\(name)' has a replicas field of the configuration "
+                        + "(by default: a Deployment, ReplicationController, ReplicaSet or StatefulSet)")
             }
         }
     }
 
-    static let scalable: Set<String> = ["Deployment", "ReplicaSet", "StatefulSet", "ReplicationController"]
+    /// Sets `count` at every spec's path of the resources named (now or before) `name`; returns whether a spec
+    /// matched any resource.
+    @discardableResult
+    static func setReplicas(name: String, count: Int64, specs: [FieldSpec], on resources: inout [Resource]) -> Bool {
+        var found = false
+        for spec in specs {
+            for index in resources.indices where resources[index].allNames.contains(name) {
+                guard spec.applies(to: resources[index]) else { continue }
+                found = true
+                spec.visit(&resources[index].object) { value in value = .integer(count) }
+            }
+        }
+        return found
+    }
+
 }

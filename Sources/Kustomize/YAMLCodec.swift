@@ -1,4 +1,5 @@
 import KubeCore
+import YAMLGuard
 import Yams
 
 /// Reads YAML streams into `JSONValue` documents and writes them back in kustomize's layout.
@@ -16,6 +17,9 @@ public enum YAMLCodec {
         var budget = maxNodes
         var documents: [JSONValue] = []
         do {
+            // Hostile shapes (aliased or nested collection keys, alias bombs, deep nesting) are refused before Yams
+            // composes the stream: its duplicate-key check hashes whole key trees.
+            try YAMLPreflight.check(text, limits: YAMLLimits(maxNodes: maxNodes))
             // Tags are resolved here (`ScalarKind`), not by Yams' regular-expression resolver: compiling those
             // expressions loads ICU, which costs more than a small build.
             let parser = try Parser(yaml: text, resolver: .basic)
@@ -25,12 +29,22 @@ public enum YAMLCodec {
             }
         } catch let error as KustomizeError {
             throw error
+        } catch let error as YAMLPreflightError {
+            throw refusal(error, file: file)
         } catch let error as YamlError {
             throw describe(error, file: file)
         } catch {
             throw .malformedYAML(file: file, line: nil, detail: "\(error)")
         }
         return documents
+    }
+
+    private static func refusal(_ error: YAMLPreflightError, file: String) -> KustomizeError {
+        switch error {
+        case .tooManyNodes, .tooDeep: .yamlTooComplex(file: file)
+        case .collectionKey(let line):
+            .malformedYAML(file: file, line: line, detail: "a mapping or sequence used as a mapping key is not supported")
+        }
     }
 
     private static func describe(_ error: YamlError, file: String) -> KustomizeError {

@@ -192,9 +192,10 @@ extension APIHandler {
             guard let current else { throw .notFound(type, name) }
             let patched: JSONValue
             switch contentType {
-            case "application/json-patch+json": patched = try Patch.jsonPatch(current, patch)
-            case "application/strategic-merge-patch+json": patched = Patch.strategicMerge(current, patch)
-            default: patched = Patch.merge(current, patch)
+            case "application/json-patch+json": patched = try Self.jsonPatch(current, patch)
+            case "application/strategic-merge-patch+json":
+                patched = StrategicMerge.merge(current, patch, options: .apiServer) ?? .null
+            default: patched = MergePatch.apply(patch, to: current)
             }
             guard patched.objectValue != nil else { throw .badRequest("the patch must produce a JSON object") }
             return ServerSideApply.recordUpdate(
@@ -233,5 +234,20 @@ extension APIHandler {
             "kind": .string(target.type.listKind), "apiVersion": .string(target.type.apiVersion),
             "metadata": ["resourceVersion": .string(String(page.resourceVersion))], "items": .array(deleted),
         ])
+    }
+}
+
+extension APIHandler {
+    /// Applies an RFC 6902 patch: a malformed patch is 400 Bad Request, one that does not apply 422 Invalid.
+    static func jsonPatch(_ target: JSONValue, _ operations: JSONValue) throws(APIError) -> JSONValue {
+        guard let list = operations.arrayValue else {
+            throw .badRequest("json patch must be a JSON array of operations")
+        }
+        do {
+            return try JSONPatch.apply(list, to: target)
+        } catch {
+            let message = "json patch: \(error.message)"
+            throw error.isMalformed ? .badRequest(message) : APIError(code: 422, reason: "Invalid", message: message)
+        }
     }
 }

@@ -173,6 +173,8 @@ extension ObjectStore {
         if statusOnly {
             result = current
             result["status"] = proposed["status"]
+            // As kube-apiserver does, the status subresource validates the whole object against the schema.
+            try Validation.validate(type, result)
         } else {
             result = proposed
             if type.hasStatus { result["status"] = current["status"] }

@@ -30,7 +30,7 @@ enum ServerSideApply {
     private static func collect(_ value: JSONValue, field: String, path: FieldPath, into result: inout Set<FieldPath>) {
         if let object = value.objectValue, !object.isEmpty {
             for (key, child) in object { collect(child, field: key, path: path + ["f:\(key)"], into: &result) }
-        } else if let array = value.arrayValue, !array.isEmpty, let key = Patch.mergeKey(field: field, items: array),
+        } else if let array = value.arrayValue, !array.isEmpty, let key = StrategicMerge.mergeKey(field: field, array),
             array.allSatisfy({ $0[key] != nil })
         {
             for element in array {
@@ -248,7 +248,7 @@ enum ServerSideApply {
         }
         var appliedBody = applied
         appliedBody.set(path: ["metadata", "managedFields"], to: nil)
-        result = Patch.strategicMerge(result, appliedBody)
+        result = StrategicMerge.merge(result, appliedBody, options: .apiServer) ?? result
         list.removeAll { $0.manager == manager && $0.operation == "Apply" }
         list.append(
             Entry(

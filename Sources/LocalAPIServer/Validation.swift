@@ -104,7 +104,8 @@ enum Validation {
     }
 }
 
-/// A small OpenAPI v3 structural-schema checker: type, required, enum, pattern, min/max, properties, items.
+/// A small OpenAPI v3 structural-schema checker: type, required, enum, pattern, min/max, maxLength, properties,
+/// items.
 enum SchemaValidator {
     static func validate(_ value: JSONValue, schema: JSONValue, path: String, causes: inout [APIError.Cause]) {
         let field = path.isEmpty ? "<root>" : path
@@ -134,6 +135,15 @@ enum SchemaValidator {
                 .init(
                     reason: "FieldValueInvalid",
                     message: "Invalid value: \"\(text)\": \(field) in body should match '\(pattern)'", field: field))
+        }
+        // kube-openapi counts characters as Go runes (Unicode scalars).
+        if let maxLength = schema["maxLength"]?.integerValue, let text = value.stringValue,
+            Int64(text.unicodeScalars.count) > maxLength
+        {
+            causes.append(
+                .init(
+                    reason: "FieldValueTooLong",
+                    message: "Too long: \(field) in body should be at most \(maxLength) chars long", field: field))
         }
         if let minimum = schema["minimum"]?.doubleValue, let number = value.doubleValue, number < minimum {
             causes.append(

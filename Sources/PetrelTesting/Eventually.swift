@@ -5,12 +5,12 @@ import Foundation
 /// For tests that must wait on an API server or a controller: a deadline instead of fixed sleeps.
 /// - Parameters:
 ///   - description: what is awaited, for the failure message.
-///   - timeout: how long to wait; default 30 s.
+///   - timeout: how long to wait; default 60 s (a bound that only fails on a hang, also on a loaded machine).
 ///   - poll: the pause between checks; default 50 ms.
 ///   - check: returns nil while the awaited state is not reached; its errors end the wait.
 /// - Returns: the first non-nil value of `check`.
 package func eventually<T>(
-    _ description: String, timeout: Duration = .seconds(30), poll: Duration = .milliseconds(50),
+    _ description: String, timeout: Duration = .seconds(60), poll: Duration = .milliseconds(50),
     _ check: () async throws -> T?
 ) async throws -> T {
     let deadline = ContinuousClock.now + timeout

@@ -28,7 +28,7 @@ private struct DriftingReconciler: Reconciler {
     let watched: ObjectKey
     let trace: Trace
 
-    func reconcile(_ key: ObjectKey) async throws -> ReconcileResult {
+    func reconcile(_ key: ObjectKey, logger: Logger) async throws -> ReconcileResult {
         let visible = store.get(watched)?[path: ["metadata", "labels", "bump"]] != nil
         await trace.append(Trace.Entry(name: key.name, updateVisible: visible))
         try await Task.sleep(for: .milliseconds(15))

@@ -30,7 +30,7 @@ actor Calls {
 struct RecordingReconciler: Reconciler {
     let calls: Calls
     let result: @Sendable (ObjectKey) throws -> ReconcileResult
-    func reconcile(_ key: ObjectKey) async throws -> ReconcileResult {
+    func reconcile(_ key: ObjectKey, logger: Logger) async throws -> ReconcileResult {
         await calls.append(key)
         return try result(key)
     }
@@ -108,5 +108,46 @@ struct ChangePredicateTests {
         var newerVersion = base
         newerVersion.set(path: ["metadata", "resourceVersion"], to: "99")
         #expect(!ChangePredicate.shouldReconcile(old: base, new: newerVersion))
+    }
+}
+
+@Suite("Controller failures")
+struct ControllerFailureTests {
+    @Test("a reported failure counts as an error and is retried after its retry interval, in the lane it ran in")
+    func reportedFailureKeepsTheLane() async {
+        let informer = Informer(source: FeedSource(initial: []), logger: Logger(label: "test"))
+        let controller = Controller(
+            name: "widgets", informer: informer, reconciler: RecordingReconciler(calls: Calls()) { _ in .done },
+            logger: Logger(label: "test"))
+        let key = ObjectKey(namespace: "ns", name: "a")
+        let failed = ReconcileInterruption.failed(reason: "BuildFailed", message: "broken", retryAfter: .seconds(600))
+        for priority in [WorkPriority.high, .low] {
+            await controller.queue.add(key, priority: priority)
+            #expect(await controller.queue.next() == key)
+            #expect(await controller.handle(.failure(failed), for: key) == .error)
+            await controller.queue.done(key)
+            #expect(await controller.queue.pendingPriority(key) == priority)
+            #expect(await controller.queue.statistics.depth == 0, "not before the retry interval")
+            #expect(await controller.queue.statistics.delayed == 1)
+            await controller.queue.add(key, priority: .low)  // due now: takes the key off its timer
+            #expect(await controller.queue.next() == key)
+            await controller.queue.done(key)
+        }
+        #expect(await controller.queue.failureCount(key) == 2)
+    }
+
+    @Test("every reconcile gets its own reconcile_id in the logger's metadata")
+    func reconcileIDs() {
+        let informer = Informer(source: FeedSource(initial: []), logger: Logger(label: "test"))
+        let controller = Controller(
+            name: "widgets", informer: informer, reconciler: RecordingReconciler(calls: Calls()) { _ in .done },
+            logger: Logger(label: "test"))
+        let key = ObjectKey(namespace: "ns", name: "a")
+        let first = controller.reconcileLogger(for: key)
+        let second = controller.reconcileLogger(for: key)
+        #expect(first[metadataKey: "petrel.name"] == "a")
+        #expect(first[metadataKey: "petrel.controller"] == "widgets")
+        let id = first[metadataKey: "petrel.reconcile_id"]
+        #expect(id != nil && id != second[metadataKey: "petrel.reconcile_id"])
     }
 }

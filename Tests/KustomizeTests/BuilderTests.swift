@@ -32,12 +32,12 @@ struct BuilderTests {
 
     let configMap = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n"
 
-    @Test("vars are refused with a message naming the file and field")
-    func vars() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Refusals/vars")
+    @Test("helm charts are refused with a message naming the file and field")
+    func helmCharts() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Refusals/helm")
         let error = try #require(buildError(root: root))
         #expect(error.reason == "Unsupported")
-        #expect(error.message.contains("kustomization.yaml") && error.message.contains("'vars'"))
+        #expect(error.message.contains("kustomization.yaml") && error.message.contains("'helmCharts'"))
     }
 
     @Test("a resource path leaving the root is refused")
@@ -109,7 +109,13 @@ struct BuilderTests {
                 ("helmCharts", "helmCharts:\n- name: x\n"),
                 ("transformers", "transformers:\n- t.yaml\n"),
                 ("generators", "generators:\n- g.yaml\n"),
+                ("generators", "generators:\n- |-\n  apiVersion: builtin\n  kind: HelmChartInflationGenerator\n"
+                    + "  metadata:\n    name: chart\n"),
             ] {
+                // An exec plugin's configuration: only `apiVersion: builtin` ones run.
+                let plugin = "apiVersion: example.com/v1\nkind: Exec\nmetadata:\n  name: p\n"
+                try write(plugin, "t.yaml", in: dir)
+                try write(plugin, "g.yaml", in: dir)
                 try write(body, "kustomization.yaml", in: dir)
                 let error = try #require(buildError(root: dir))
                 #expect(error.reason == "Unsupported", "\(field)")

@@ -21,16 +21,23 @@ struct ConformanceTests {
         return FileManager.default.fileExists(atPath: overlay.path) ? "overlay" : "."
     }
 
+    /// The load restrictor a fixture is built with: `LoadRestrictionsNone` (Flux's) for fixtures whose name says
+    /// `load-restrictor-none`, else kubectl's default.
+    static func restrictor(_ name: String) -> LoadRestrictor {
+        name.contains("load-restrictor-none") ? .none : .rootOnly
+    }
+
     /// Runs `kubectl kustomize` with an empty environment; returns stdout, or nil when it fails.
     /// The process runs without blocking the cooperative thread pool (on 2 cores, a blocked pool starves every other
     /// suite running in parallel).
-    static func oracle(_ directory: URL) async throws -> (String?, String) {
+    static func oracle(_ directory: URL, restrictor: LoadRestrictor = .rootOnly) async throws -> (String?, String) {
         let home = FileManager.default.temporaryDirectory.appendingPathComponent("kustomize-home-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: home) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["-i", "HOME=\(home.path)", kubectl, "kustomize", directory.path]
+        process.arguments =
+            ["-i", "HOME=\(home.path)", kubectl, "kustomize", directory.path, "--load-restrictor", restrictor.rawValue]
         let out = Pipe()
         let err = Pipe()
         process.standardOutput = out
@@ -52,8 +59,11 @@ struct ConformanceTests {
     func fixture(name: String) async throws {
         let root = Self.fixtures.appendingPathComponent(name)
         let path = Self.buildPath(name)
-        let (expectedText, oracleError) = try await Self.oracle(root.appendingPathComponent(path))
-        let result = Result { () throws(KustomizeError) in try KustomizeBuilder().build(root: root, path: path) }
+        var options = KustomizeOptions()
+        options.loadRestrictor = Self.restrictor(name)
+        let (expectedText, oracleError) = try await Self.oracle(
+            root.appendingPathComponent(path), restrictor: options.loadRestrictor)
+        let result = Result { () throws(KustomizeError) in try KustomizeBuilder(options).build(root: root, path: path) }
         if name.hasPrefix("error-") {
             #expect(expectedText == nil, "kubectl kustomize should fail for \(name)")
             switch result {

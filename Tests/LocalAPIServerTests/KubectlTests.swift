@@ -61,7 +61,7 @@ struct KubectlTests {
             }
             #expect(sawInitial)
             let (waiter, waitOutput) = try cluster.startKubectl([
-                "wait", "--for=condition=Ready", "widget/w2", "--timeout=20s",
+                "wait", "--for=condition=Ready", "widget/w2", "--timeout=60s",
             ])
             try await Task.sleep(for: .milliseconds(300))
             let status: JSONValue = [
@@ -83,7 +83,7 @@ struct KubectlTests {
                     .contains { $0.hasPrefix("w2") && $0.contains("True") }
             }
             #expect(sawReady, "watch output: \((try? String(contentsOf: output, encoding: .utf8)) ?? "")")
-            let waited = try await eventually(seconds: 20) { !waiter.isRunning }
+            let waited = try await eventually(seconds: 60) { !waiter.isRunning }
             #expect(waited)
             #expect(waiter.terminationStatus == 0, "\((try? String(contentsOf: waitOutput, encoding: .utf8)) ?? "")")
         }

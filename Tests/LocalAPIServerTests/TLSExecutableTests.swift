@@ -87,7 +87,7 @@ struct TLSExecutableTests {
         defer { if process.isRunning { process.terminate() } }
         var printed = ""
         // A debug binary starting while the whole suite runs on 2 cores once took more than 10 s to print.
-        let listening = try await eventually(seconds: 30) {
+        let listening = try await eventually(seconds: 60) {
             printed = (try? String(contentsOf: outURL, encoding: .utf8)) ?? ""
             return printed.hasPrefix("https://127.0.0.1:") && printed.hasSuffix("\n")
                 && FileManager.default.fileExists(atPath: placeholder.kubeconfig)

@@ -119,7 +119,7 @@ struct TestCluster: Sendable {
 }
 
 /// Polls `condition` until it holds or `seconds` pass.
-func eventually(seconds: Double = 10, _ condition: () async throws -> Bool) async throws -> Bool {
+func eventually(seconds: Double = 60, _ condition: () async throws -> Bool) async throws -> Bool {
     let deadline = Date().addingTimeInterval(seconds)
     while Date() < deadline {
         if try await condition() { return true }

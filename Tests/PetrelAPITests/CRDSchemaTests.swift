@@ -118,6 +118,9 @@ struct CRDSchemaTests {
         #expect(gitSpec[path: ["interval", "pattern"]]?.stringValue == GoDuration.crdPattern)
         #expect(gitSpec[path: ["timeout", "pattern"]]?.stringValue == GoDuration.crdPatternWithoutHours)
         #expect(gitSpec[path: ["timeout", "default"]]?.stringValue == GitRepositorySpec.defaultTimeout.text)
+        for field in ["interval", "timeout"] {
+            #expect(gitSpec[path: [field, "maxLength"]]?.integerValue == Int64(GoDuration.crdMaxLength), "\(field)")
+        }
         let artifact = try #require(
             try Self.version(TestFiles.yaml("crds/source.petrel.dev_gitrepositories.yaml"))[
                 path: ["schema", "openAPIV3Schema", "properties", "status", "properties", "artifact", "properties"]])
@@ -128,6 +131,7 @@ struct CRDSchemaTests {
                 path: ["schema", "openAPIV3Schema", "properties", "spec", "properties"]])
         for field in ["interval", "retryInterval", "timeout"] {
             #expect(ksSpec[path: [field, "pattern"]]?.stringValue == GoDuration.crdPattern, "\(field)")
+            #expect(ksSpec[path: [field, "maxLength"]]?.integerValue == Int64(GoDuration.crdMaxLength), "\(field)")
         }
         #expect(ksSpec[path: ["targetNamespace", "maxLength"]] == 63)
         #expect(ksSpec[path: ["force", "default"]] == false)

@@ -98,7 +98,7 @@ struct CLICluster: Sendable {
     /// `lastHandledReconcileAt` = the request, and Ready with `ready`/`message`. Returns the requested-at value.
     func answerReconcile(
         _ resource: GroupVersionResource, name: String, namespace: String = "petrel-system", ready: Bool,
-        message: String, extraStatus: JSONValue = [:], seconds: Double = 30
+        message: String, extraStatus: JSONValue = [:], seconds: Double = 60
     ) async throws -> String {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {

@@ -128,7 +128,7 @@ struct CLIClusterTests {
             _ = try await cluster.petrel(["suspend", "source", "demo"])
             async let controller = cluster.answerReconcile(
                 C.gitRepositories, name: "demo", ready: true, message: "stored artifact for revision 'main@sha1:feed'")
-            let output = try await cluster.petrel(["resume", "source", "demo", "--timeout", "30s"])
+            let output = try await cluster.petrel(["resume", "source", "demo", "--timeout", "90s"])
             let requested = try await controller
             #expect(output.status == 0, "stderr: \(output.stderr)")
             #expect(output.stdout.contains("stored artifact for revision 'main@sha1:feed'"))

@@ -36,7 +36,7 @@ struct ApplyPolicyTests {
         try await withApplyEngine { engine, client in
             _ = try await engine.apply([Manifests.configMap("old-version")], options: ApplyOptions())
             let id = ResourceID(group: "", version: "v1beta9", kind: "ConfigMap", namespace: "default", name: "old-version")
-            try await engine.waitForHealth([id], timeout: .seconds(5))
+            try await engine.waitForHealth([id], timeout: .seconds(60))
             let result = try await engine.prune([id])
             #expect(actions(result) == ["ConfigMap/default/old-version deleted"])
             #expect(try await client.getIfPresent(Manifests.configMaps, namespace: "default", name: "old-version") == nil)

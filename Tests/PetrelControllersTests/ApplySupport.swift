@@ -6,7 +6,7 @@ import Logging
 
 /// Runs `body` with an apply engine whose client talks to a fresh local API server over HTTP.
 func withApplyEngine(
-    establishTimeout: Duration = .seconds(20), _ body: @Sendable (ApplyEngine, KubeClient) async throws -> Void
+    establishTimeout: Duration = .seconds(60), _ body: @Sendable (ApplyEngine, KubeClient) async throws -> Void
 ) async throws {
     try await LocalAPIServer.withRunning { url in
         try await KubeClient.withClient(config: KubeConfig(server: url.absoluteString), logger: Logger(label: "test")) {

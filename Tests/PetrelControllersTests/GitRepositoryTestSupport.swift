@@ -69,7 +69,7 @@ struct GitRepositoryHarness: Sendable {
     /// Polls the API server until `predicate` holds for the object.
     @discardableResult
     func wait(
-        _ name: String, for description: String, timeout: Duration = .seconds(40),
+        _ name: String, for description: String, timeout: Duration = .seconds(60),
         _ predicate: @escaping (GitRepository) -> Bool
     ) async throws -> GitRepository {
         var last: GitRepository?

@@ -79,7 +79,7 @@ struct KustomizationControllerTests {
 
             // Suspend: a new revision is not applied until resumed.
             try await h.patchKustomization("app", ["spec": ["suspend": true]])
-            try await Task.sleep(for: .milliseconds(500))
+            try await h.waitUntilCached("app", "suspend: true") { $0.spec.suspend == true }
             let fourth = try h.publish(
                 ["deploy/a.yaml": H.configMapYAML("a", ["v": "4"]), "deploy/c.yaml": H.configMapYAML("c", ["v": "4"])],
                 name: "rev4", revision: H.revision("4"))

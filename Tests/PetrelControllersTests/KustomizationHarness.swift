@@ -38,8 +38,12 @@ struct KustomizationHarness {
     let client: KubeClient
     let namespace: String
     let served: URL
+    /// The controller's informers: what it sees, as opposed to what the server holds.
+    let informers: InformerFactory
     let baseURL: String
     let events: KustomizationEventLog
+    /// The running controller (its queue and metrics).
+    let controller: Controller
 
     static let configMaps = GroupVersionResource(group: "", version: "v1", resource: "configmaps")
     static let secrets = GroupVersionResource(group: "", version: "v1", resource: "secrets")
@@ -48,6 +52,7 @@ struct KustomizationHarness {
     static func run(
         requeueDependency: Duration = .seconds(1), noCrossNamespaceRefs: Bool = false,
         defaultServiceAccount: String? = nil,
+        recorder makeRecorder: (@Sendable (KubeClient, Logger) -> any EventRecording)? = nil,
         _ body: @Sendable (KustomizationHarness) async throws -> Void
     ) async throws {
         let logger = Logger(label: "kustomization-test")
@@ -73,11 +78,12 @@ struct KustomizationHarness {
                     options.requeueDependency = requeueDependency
                     options.noCrossNamespaceRefs = noCrossNamespaceRefs
                     options.defaultServiceAccount = defaultServiceAccount
+                    let recorder = makeRecorder?(client, logger) ?? events
                     let controller = KustomizationController.make(
-                        client: client, informers: factory, recorder: events, options: options, logger: logger)
+                        client: client, informers: factory, recorder: recorder, options: options, logger: logger)
                     let harness = KustomizationHarness(
-                        client: client, namespace: namespace, served: served, baseURL: "http://127.0.0.1:\(port)",
-                        events: events)
+                        client: client, namespace: namespace, served: served, informers: factory,
+                        baseURL: "http://127.0.0.1:\(port)", events: events, controller: controller)
                     let running = Task {
                         await withDiscardingTaskGroup { group in
                             group.addTask { await factory.run() }
@@ -182,10 +188,22 @@ struct KustomizationHarness {
         }
     }
 
-    /// Polls `condition` every 100 ms until it holds or 20 s pass; returns whether it held.
+    /// Waits until the controller's cache holds the Kustomization `name` in a state where `condition` holds (e.g.
+    /// a spec change the next reconcile must see).
+    func waitUntilCached(_ name: String, _ what: String, _ condition: @escaping (Kustomization) -> Bool) async throws {
+        let store = informers.informer(for: Kustomization.groupVersionResource).store
+        let key = ObjectKey(namespace: namespace, name: name)
+        try await eventually("the controller's cache to see \(what)") {
+            guard let json = store.get(key), let object = try? Kustomization(json: json) else { return false }
+            return condition(object)
+        }
+    }
+
+    /// Polls `condition` every 100 ms until it holds or 60 s pass (a bound that only fails on a hang, also on a
+    /// loaded machine); returns whether it held.
     @discardableResult
     func eventually(
-        _ what: String, timeout: Duration = .seconds(20), _ condition: () async throws -> Bool
+        _ what: String, timeout: Duration = .seconds(60), _ condition: () async throws -> Bool
     ) async throws -> Bool {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {

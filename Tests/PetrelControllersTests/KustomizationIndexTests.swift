@@ -121,4 +121,26 @@ struct KustomizationIndexTests {
         #expect(web[path: ["spec", "replicas"]] == .integer(3))
         #expect(web[path: ["spec", "template", "spec", "containers"]]?.arrayValue?.first?["image"] == "nginx:1.27")
     }
+
+    @Test("the controller builds with Flux's LoadRestrictionsNone: an overlay may read a file beside its directory")
+    func loadRestrictorNone() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("ks-lr-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        for folder in ["app", "shared"] {
+            try FileManager.default.createDirectory(
+                at: root.appendingPathComponent(folder), withIntermediateDirectories: true)
+        }
+        let files = [
+            "app/kustomization.yaml": "resources:\n- cm.yaml\npatches:\n- path: ../shared/patch.yaml\n",
+            "app/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  a: \"1\"\n",
+            "shared/patch.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  b: \"2\"\n",
+        ]
+        for (path, text) in files {
+            try text.write(to: root.appendingPathComponent(path), atomically: true, encoding: .utf8)
+        }
+        let spec = KustomizationSpec(
+            sourceRef: CrossNamespaceSourceReference(name: "repo"), interval: .minutes(1), prune: true, path: "./app")
+        let objects = try ManifestBuilder().build(root: root, spec: spec)
+        #expect(objects.first?[path: ["data", "b"]] == "2")
+    }
 }

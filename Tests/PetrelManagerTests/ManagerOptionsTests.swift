@@ -64,19 +64,19 @@ struct ManagerOptionsTests {
         }
     }
 
-    @Test("Go durations parse and print")
+    @Test("duration flags use PetrelAPI's Go duration parser: Go syntax, never negative, never trapping")
     func durations() {
-        #expect(GoDuration.parse("15s") == .seconds(15))
-        #expect(GoDuration.parse("1m30s") == .seconds(90))
-        #expect(GoDuration.parse("250ms") == .milliseconds(250))
-        #expect(GoDuration.parse("1.5h") == .seconds(5_400))
-        #expect(GoDuration.parse("0") == .zero)
-        #expect(GoDuration.parse("15") == nil)
-        #expect(GoDuration.parse("-1s") == nil)
-        #expect(GoDuration.parse("") == nil)
-        #expect(GoDuration.format(.seconds(90)) == "1m30s")
-        #expect(GoDuration.format(.seconds(15)) == "15s")
-        #expect(GoDuration.format(.milliseconds(500)) == "500ms")
+        #expect(DurationArgument(argument: "15s")?.duration == .seconds(15))
+        #expect(DurationArgument(argument: "1m30s")?.duration == .seconds(90))
+        #expect(DurationArgument(argument: "250ms")?.duration == .milliseconds(250))
+        #expect(DurationArgument(argument: "1.5h")?.duration == .seconds(5_400))
+        #expect(DurationArgument(argument: "0")?.duration == .zero)
+        for refused in ["15", "-1s", "", "5124095.9h", "2562047h47m16.854775808s"] {
+            #expect(DurationArgument(argument: refused) == nil, "\(refused)")
+        }
+        #expect(DurationArgument(.seconds(90)).defaultValueDescription == "1m30s")
+        #expect(DurationArgument(.seconds(15)).defaultValueDescription == "15s")
+        #expect(DurationArgument(.milliseconds(500)).defaultValueDescription == "500ms")
     }
 
     @Test("addresses parse the way Go's net.Listen reads them")

@@ -1,3 +1,4 @@
+import Foundation
 import KubeCore
 import Logging
 
@@ -9,13 +10,16 @@ import Logging
 /// ``ChangePredicate`` (a new generation, a reconcile request annotation, a deletion...), and the keys a
 /// ``watch(_:map:)`` maps a secondary kind's change to (a source's new artifact). Keys added by a timer are LOW:
 /// ``ReconcileResult/requeue(after:)`` (the periodic drift check) and ``ReconcileInterruption/waiting(requeueAfter:)``
-/// (a dependency wait), as are the changes of an informer's initial list. A failed reconcile is retried with backoff
-/// at the priority it ran with. Workers take HIGH keys first (see ``WorkQueue``), so a new commit is not stuck
+/// (a dependency wait), as are the changes of an informer's initial list. A failed reconcile (any error, or
+/// ``ReconcileInterruption/failed(reason:message:retryAfter:)``) is counted as an error and retried with backoff at
+/// the priority it ran with. Workers take HIGH keys first (see ``WorkQueue``), so a new commit is not stuck
 /// behind a queue full of drift checks.
 ///
 /// ## Guarantees
 /// - Workers start only after every informer the controller uses holds its first full list.
 /// - One key is never reconciled by two workers at once (the queue's contract).
+/// - Each reconcile gets a logger carrying `petrel.controller`, `petrel.namespace`, `petrel.name` and a fresh
+///   `petrel.reconcile_id`; the controller's own lines about that reconcile carry the same metadata.
 /// - On cancellation the queue stops handing out keys, in-flight reconciles finish (the drain), then ``run()``
 ///   returns.
 package final class Controller: Sendable {
@@ -103,21 +107,38 @@ package final class Controller: Sendable {
         while let key = await queue.next() {
             let clock = ContinuousClock()
             let start = clock.now
+            let logger = reconcileLogger(for: key)
             let outcome: Result<ReconcileResult, any Error>
             do {
-                outcome = .success(try await reconciler.reconcile(key))
+                outcome = .success(try await reconciler.reconcile(key, logger: logger))
             } catch {
                 outcome = .failure(error)
             }
-            let recorded = await handle(outcome, for: key)
+            let recorded = await handle(outcome, for: key, logger: logger)
             metrics.record(recorded, duration: start.duration(to: clock.now))
             await queue.done(key)
         }
     }
 
+    /// The logger of one reconcile of `key`: the controller's, with the object and a new `petrel.reconcile_id`.
+    package func reconcileLogger(for key: ObjectKey) -> Logger {
+        var logger = self.logger
+        logger[metadataKey: "petrel.controller"] = "\(name)"
+        logger[metadataKey: "petrel.namespace"] = "\(key.namespace)"
+        logger[metadataKey: "petrel.name"] = "\(key.name)"
+        logger[metadataKey: "petrel.reconcile_id"] = "\(UUID().uuidString.lowercased())"
+        return logger
+    }
+
     /// Maps a reconcile outcome to queue operations: the only place that does. Timers (`requeue`, `waiting`) queue
-    /// the key at LOW priority; an error retries it with backoff at the priority it was handed out with.
-    package func handle(_ outcome: Result<ReconcileResult, any Error>, for key: ObjectKey) async -> ReconcileOutcome {
+    /// the key at LOW priority; a failure (any error, or ``ReconcileInterruption/failed(reason:message:retryAfter:)``)
+    /// retries it with backoff at the priority it was handed out with, so a failed event-driven reconcile is retried
+    /// ahead of the drift checks.
+    /// - Parameter logger: the reconcile's logger (default: the controller's).
+    package func handle(
+        _ outcome: Result<ReconcileResult, any Error>, for key: ObjectKey, logger: Logger? = nil
+    ) async -> ReconcileOutcome {
+        let logger = logger ?? self.logger
         switch outcome {
         case .success(.done):
             await queue.forget(key)
@@ -134,10 +155,19 @@ package final class Controller: Sendable {
             await queue.forget(key)
             logger.warning("reconcile stalled", metadata: ["petrel.key": "\(key)", "reason": "\(reason)"])
             return .stalled
+        case .failure(ReconcileInterruption.failed(let reason, let message, let retryAfter)):
+            let delay = await queue.addRateLimited(key, atLeast: retryAfter)
+            let logged = message.truncated(toUTF8Bytes: ReconcileInterruption.maxLoggedMessageBytes)
+            logger.error(
+                "\(logged)",
+                metadata: ["petrel.key": "\(key)", "reason": "\(reason)", "retry_after": "\(delay)"])
+            return .error
         case .failure(let error):
             // The retry keeps the priority the key ran with (the queue's default for a key in flight).
-            await queue.addRateLimited(key)
-            logger.error("reconcile failed; retrying with backoff", metadata: ["petrel.key": "\(key)", "error": "\(error)"])
+            let delay = await queue.addRateLimited(key)
+            logger.error(
+                "reconcile failed; retrying with backoff",
+                metadata: ["petrel.key": "\(key)", "error": "\(error)", "retry_after": "\(delay)"])
             return .error
         }
     }

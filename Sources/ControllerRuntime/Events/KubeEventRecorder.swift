@@ -143,18 +143,7 @@ package final class KubeEventRecorder: EventRecording {
         return .object(reference)
     }
 
-    static func truncated(_ message: String) -> String {
-        guard message.utf8.count > maxMessageBytes else { return message }
-        var result = ""
-        var bytes = 0
-        for character in message {
-            let size = character.utf8.count
-            if bytes + size > maxMessageBytes - 3 { break }
-            result.append(character)
-            bytes += size
-        }
-        return result + "..."
-    }
+    static func truncated(_ message: String) -> String { message.truncated(toUTF8Bytes: maxMessageBytes) }
 
     /// RFC 3339 in UTC with whole seconds (`metav1.Time`).
     static func timestamp(_ date: Date) -> String {

@@ -145,9 +145,14 @@ package final class LeaderElector: Sendable {
         return object
     }
 
-    /// Releases the Lease: empty holder, so the next candidate need not wait for expiry.
+    /// How long releasing the Lease on exit may take before it is left to expire on its own. A stop must not hang
+    /// on an API server that is slow or gone: the next leader then waits for the lease duration instead.
+    package static let releaseTimeout: Duration = .seconds(3)
+
+    /// Releases the Lease: empty holder, so the next candidate need not wait for expiry. Gives up after
+    /// ``releaseTimeout``.
     private func release() async {
-        // Runs outside the cancelled task, so the write is still sent.
+        // Runs outside the cancelled task, so the write is still sent; the deadline below cancels it.
         let task = Task { [client, namespace, name, identity, logger] in
             do {
                 var current = try await client.get(Self.leases, namespace: namespace, name: name)
@@ -159,7 +164,12 @@ package final class LeaderElector: Sendable {
                 logger.warning("failed to release the lease; it expires on its own", metadata: ["error": "\(error)"])
             }
         }
+        let deadline = Task {
+            try await Task.sleep(for: Self.releaseTimeout)
+            task.cancel()
+        }
         await task.value
+        deadline.cancel()
     }
 
     static func record(_ lease: JSONValue) -> LeaseRecord {

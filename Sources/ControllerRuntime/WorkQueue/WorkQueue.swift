@@ -19,8 +19,9 @@
 ///   deadline and leaves a key already due now (queued, or to be re-queued after ``done(_:)``) due now; an
 ///   immediate ``add(_:priority:)`` of a key waiting for a timer cancels the timer and queues the key now, at the
 ///   higher of the two priorities (the reconcile it triggers sets its own `requeueAfter` again).
-/// - ``addRateLimited(_:priority:)`` delays a key by its per-key exponential backoff (5 ms doubling to 1,000 s) and
-///   by the overall token bucket, whichever is longer; ``forget(_:)`` resets the key's backoff after a success.
+/// - ``addRateLimited(_:atLeast:priority:)`` delays a key by its per-key exponential backoff (5 ms doubling to
+///   1,000 s), by the overall token bucket and by the caller's minimum, whichever is longest; ``forget(_:)``
+///   resets the key's backoff after a success.
 ///   A retry keeps the priority the key was handed out with: a failed event-driven reconcile is retried ahead of
 ///   the drift checks, a failed drift check behind them (controller-runtime does the same).
 /// - ``shutDown()`` stops handing out keys: waiting workers get `nil`, and ``waitUntilIdle()`` returns once every
@@ -175,13 +176,21 @@ package actor WorkQueue<Key: Hashable & Sendable> {
     }
 
     /// Queues `key` after its backoff: call after a failed reconcile.
-    /// - Parameter priority: the retry's priority. Default (`nil`): the priority `key` was handed out with if a
-    ///   worker holds it, else LOW.
-    package func addRateLimited(_ key: Key, priority: WorkPriority? = nil) {
+    /// - Parameters:
+    ///   - minimum: the shortest delay (e.g. a retry interval the object asks for). Default zero.
+    ///   - priority: the retry's priority. Default (`nil`): the priority `key` was handed out with if a worker holds
+    ///     it, else LOW.
+    /// - Returns: the delay chosen.
+    @discardableResult
+    package func addRateLimited(_ key: Key, atLeast minimum: Duration = .zero, priority: WorkPriority? = nil)
+        -> Duration
+    {
         let perKey = backoff.nextDelay(for: key)
         let overall = bucket.reserve(at: .now)
         retries += 1
-        add(key, after: max(perKey, overall), priority: priority ?? processing[key] ?? .low)
+        let delay = max(perKey, overall, minimum)
+        add(key, after: delay, priority: priority ?? processing[key] ?? .low)
+        return delay
     }
 
     /// Resets the backoff of `key`: call after a successful reconcile.

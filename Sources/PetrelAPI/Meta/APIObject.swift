@@ -50,10 +50,15 @@ public enum JSONValueCoding {
         do {
             return try JSONDecoder().decode(T.self, from: Data(JSONSerializer.bytes(json)))
         } catch let error as DecodingError {
-            throw .decodingFailed(type: String(describing: T.self), detail: describe(error))
+            throw .decodingFailed(type: String(describing: T.self), detail: clipped(describe(error)))
         } catch {
-            throw .decodingFailed(type: String(describing: T.self), detail: "\(error)")
+            throw .decodingFailed(type: String(describing: T.self), detail: clipped("\(error)"))
         }
+    }
+
+    /// `text` cut to 512 characters with a marker: field paths hold map keys, which the object's author chose.
+    static func clipped(_ text: String) -> String {
+        text.count <= 512 ? text : text.prefix(512) + "… (truncated)"
     }
 
     /// A one-line account of a decoding error: the field path and what was wrong there.

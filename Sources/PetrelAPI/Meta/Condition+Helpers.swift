@@ -1,3 +1,5 @@
+import KubeCore
+
 extension Array where Element == Condition {
     /// The condition of `type`, if present.
     public func find(_ type: String) -> Condition? {
@@ -17,6 +19,8 @@ extension Array where Element == Condition {
     ///
     /// A new condition is appended with `lastTransitionTime = now`. An existing one takes the new reason, message
     /// and observed generation in place; its `lastTransitionTime` moves to `now` only when `status` changes.
+    /// A message longer than ``Condition/maxMessageBytes`` is cut (see ``Condition/bounded(_:)``), so the status
+    /// always fits the CRD's `maxLength`.
     ///
     /// - Returns: whether anything changed.
     @discardableResult
@@ -24,6 +28,7 @@ extension Array where Element == Condition {
         type: String, status: ConditionStatus, reason: String, message: String, observedGeneration: Int64? = nil,
         now: Time = .now()
     ) -> Bool {
+        let message = Condition.bounded(message)
         guard let index = firstIndex(where: { $0.type == type }) else {
             append(
                 Condition(
@@ -60,5 +65,18 @@ extension Array where Element == Condition {
         let before = count
         removeAll { $0.type == type }
         return count != before
+    }
+}
+
+extension Condition {
+    /// The longest condition message Petrel writes, in UTF-8 bytes: well under the CRDs' `maxLength` of 32,768.
+    public static let maxMessageBytes = 16_384
+    /// What ends a cut message.
+    public static let truncationMarker = "... [truncated]"
+
+    /// `message` cut to ``maxMessageBytes`` on a character boundary, ending with ``truncationMarker``; unchanged
+    /// when it fits.
+    public static func bounded(_ message: String) -> String {
+        message.truncated(toUTF8Bytes: maxMessageBytes, marker: truncationMarker)
     }
 }

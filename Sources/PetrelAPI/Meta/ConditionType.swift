@@ -49,6 +49,8 @@ public enum ConditionReason {
     public static let pruneFailed = "PruneFailed"
     /// A cross-namespace reference was refused (Stalled=True).
     public static let accessDenied = "AccessDenied"
+    /// The object cannot be decoded, e.g. a field outside the bounds of today's CRD (Stalled=True).
+    public static let invalidObject = "InvalidObject"
     /// The object is suspended.
     public static let suspended = "Suspended"
     /// A Git clone, fetch or checkout failed (FetchFailed=True).

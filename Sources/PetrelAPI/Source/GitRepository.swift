@@ -28,12 +28,22 @@ public struct GitRepository: APIObject, Hashable {
         case apiVersion, kind, metadata, spec, status
     }
 
+    private enum SpecKeys: String, CodingKey {
+        case timeout
+    }
+
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         apiVersion = try container.decodeIfPresent(String.self, forKey: .apiVersion) ?? Self.apiVersion
         kind = try container.decodeIfPresent(String.self, forKey: .kind) ?? Self.kind
         metadata = try container.decodeIfPresent(ObjectMeta.self, forKey: .metadata) ?? ObjectMeta()
         spec = try container.decode(GitRepositorySpec.self, forKey: .spec)
+        if let timeout = spec.timeout, !GoDuration.matchesCRDPattern(timeout.text, allowHours: false) {
+            // The CRD allows no hours in a GitRepository's timeout (Flux's pattern); the decoder agrees.
+            throw DecodingError.dataCorruptedError(
+                forKey: .timeout, in: try container.nestedContainer(keyedBy: SpecKeys.self, forKey: .spec),
+                debugDescription: PetrelAPIError.durationOutOfBounds(timeout.text, allowHours: false).message)
+        }
         status = try container.decodeIfPresent(GitRepositoryStatus.self, forKey: .status) ?? GitRepositoryStatus()
     }
 

@@ -9,20 +9,25 @@ struct BuildCommand: ParsableCommand {
         commandName: "build",
         abstract: "Build a kustomization directory and print the YAML stream, as `kubectl kustomize DIR` does.",
         discussion: """
-            `petrel build DIR` builds DIR. The build is confined to DIR: paths and symlinks that leave it are \
-            refused, as are remote resources, helm charts and plugins. A directory without a kustomization file is \
-            built from every YAML manifest in it, recursively (what Flux does). `petrel build kustomization NAME \
-            --path DIR` builds DIR with the overrides and postBuild variables of the Kustomization NAME read from \
-            the cluster (a directory named like a subcommand is built with `petrel build ./kustomization`).
+            `petrel build DIR` builds DIR. The build is confined to DIR's Git work tree (else its top-level \
+            folder): paths and symlinks that leave it are refused, as are remote resources, helm charts and plugins \
+            other than kustomize's builtin ones. As in kubectl, a kustomization reads only files in or below its own \
+            directory unless --load-restrictor LoadRestrictionsNone is given (Flux's setting). A directory without a \
+            kustomization file is built from every YAML manifest in it, recursively (what Flux does). \
+            `petrel build kustomization NAME --path DIR` builds DIR with the overrides and postBuild variables of \
+            the Kustomization NAME read from the cluster (a directory named like a subcommand is built with `petrel build ./kustomization`).
             """,
         subcommands: [BuildDirectoryCommand.self, BuildKustomizationCommand.self],
         defaultSubcommand: BuildDirectoryCommand.self)
 
     /// Builds the directory at `url`, writes the stream to stdout (or the error to stderr) and returns the exit code.
-    static func build(_ url: URL) -> Int32 {
+    static func build(_ url: URL, loadRestrictor: LoadRestrictor = .rootOnly) -> Int32 {
         let root = buildRoot(for: url)
-        let relative = String(url.path.dropFirst(root.path.count)).trimmingCharacters(in: CharacterSet(charactersIn: "/"))
-        let builder = KustomizeBuilder()
+        let relative = String(url.path.dropFirst(root.path.count)).trimmingCharacters(
+            in: CharacterSet(charactersIn: "/"))
+        var options = KustomizeOptions()
+        options.loadRestrictor = loadRestrictor
+        let builder = KustomizeBuilder(options)
         do {
             let clock = ContinuousClock()
             let start = clock.now
@@ -62,7 +67,9 @@ struct BuildCommand: ParsableCommand {
     static func buildRoot(for directory: URL) -> URL {
         var candidate = directory
         while candidate.path != "/" {
-            if FileManager.default.fileExists(atPath: candidate.appendingPathComponent(".git").path) { return candidate }
+            if FileManager.default.fileExists(atPath: candidate.appendingPathComponent(".git").path) {
+                return candidate
+            }
             candidate = candidate.deletingLastPathComponent()
         }
         let components = directory.pathComponents
@@ -83,13 +90,22 @@ struct BuildDirectoryCommand: ParsableCommand {
     @Argument(help: "The directory to build.", completion: .directory)
     var directory: String = "."
 
+    @Option(
+        help: """
+            LoadRestrictionsRootOnly (kubectl's default): a kustomization reads only files in or below its own \
+            directory; LoadRestrictionsNone (what Flux uses): any file inside the build root.
+            """)
+    var loadRestrictor: LoadRestrictor = .rootOnly
+
     func run() throws {
         let url = URL(fileURLWithPath: directory).standardizedFileURL
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw ValidationError("'\(directory)' is not a directory: pass the folder that holds kustomization.yaml")
         }
-        let code = BuildCommand.build(url)
+        let code = BuildCommand.build(url, loadRestrictor: loadRestrictor)
         if code != 0 { throw ExitCode(code) }
     }
 }
+
+extension LoadRestrictor: ExpressibleByArgument {}

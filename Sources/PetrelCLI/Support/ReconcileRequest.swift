@@ -101,7 +101,6 @@ enum ReconcileRequest {
     }
 
     static func format(_ duration: Duration) -> String {
-        GoDuration(nanoseconds: duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
-            .description
+        GoDuration.format(duration)
     }
 }

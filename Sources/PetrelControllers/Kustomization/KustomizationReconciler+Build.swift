@@ -34,7 +34,10 @@ package struct ManifestBuilder: Sendable {
             throw .buildFailed("invalid spec: \(error)")
         }
         do {
-            return try KustomizeBuilder().build(root: root, path: path, overrides: overrides)
+            // Flux's kustomize-controller builds with LoadRestrictionsNone: files anywhere in the artifact.
+            var options = KustomizeOptions()
+            options.loadRestrictor = .none
+            return try KustomizeBuilder(options).build(root: root, path: path, overrides: overrides)
         } catch {
             throw .buildFailed("kustomize build failed: \(error.message)")
         }

@@ -82,8 +82,5 @@ extension KustomizationReconciler {
     }
 
     /// A duration as Go prints it, e.g. `30s`.
-    static func format(_ duration: Duration) -> String {
-        let (seconds, attoseconds) = duration.components
-        return GoDuration.format(nanoseconds: seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
-    }
+    static func format(_ duration: Duration) -> String { GoDuration.format(duration) }
 }

@@ -71,10 +71,12 @@ extension KustomizationReconciler {
         return status
     }
 
-    /// Emits the Events of an outcome and maps it to the queue's next step.
+    /// Emits the Events and the log line of an outcome, and says it in the runtime's terms: a result for a success,
+    /// a thrown ``ControllerRuntime/ReconcileInterruption`` otherwise (``ControllerRuntime/Controller`` decides what
+    /// the queue does with it).
     func report(
         _ outcome: Outcome, object: Kustomization, json: JSONValue, previous: KustomizationStatus,
-        elapsed: Duration, logger: Logger
+        elapsed: Duration, logger: Logger, statusWriteError: (any Error)? = nil
     ) async throws -> ReconcileResult {
         switch outcome {
         case .succeeded(let revision, let changes, _, let requeueAfter):
@@ -93,15 +95,15 @@ extension KustomizationReconciler {
                 await recorder.record(
                     .normal, reason: ConditionReason.reconciliationSucceeded, message: message, about: json)
             }
-            logger.info("\(message)", metadata: ["petrel.revision": "\(revision)"])
+            if statusWriteError == nil { logger.info("\(message)", metadata: ["petrel.revision": "\(revision)"]) }
             return .requeue(after: requeueAfter ?? interval.duration)
         case .failed(let error):
             await recorder.record(.warning, reason: error.reason, message: error.message, about: json)
-            logger.error("\(error.message)", metadata: ["reason": "\(error.reason)"])
-            return .requeue(after: object.effectiveRetryInterval.duration)
+            throw ReconcileInterruption.failed(
+                reason: error.reason, message: error.message, retryAfter: object.effectiveRetryInterval.duration)
         case .waiting(let error, let delay):
             logger.info("\(error.message)", metadata: ["reason": "\(error.reason)"])
-            return .requeue(after: delay)
+            throw ReconcileInterruption.waiting(requeueAfter: delay)
         case .stalled(let error):
             await recorder.record(.warning, reason: error.reason, message: error.message, about: json)
             throw ReconcileInterruption.stalled(reason: error.reason)

@@ -14,12 +14,15 @@ import PetrelAPI
 ///
 /// ## Outcomes
 /// - Success: Ready=True `ReconciliationSucceeded` "Applied revision: <rev>", requeue after `spec.interval`.
-/// - A failed step: Ready=False with the step's reason (``KustomizationError/reason``), a Warning Event, requeue
-///   after `spec.retryInterval` (default `spec.interval`).
-/// - Waiting (dependency not ready, no artifact yet): Ready=False, requeue after
+/// - A failed step: Ready=False with the step's reason (``KustomizationError/reason``), a Warning Event, then
+///   ``ControllerRuntime/ReconcileInterruption/failed(reason:message:retryAfter:)``: the controller counts an error
+///   and retries with backoff, no sooner than `spec.retryInterval` (default `spec.interval`).
+/// - Waiting (dependency not ready, no artifact yet): Ready=False, then
+///   ``ControllerRuntime/ReconcileInterruption/waiting(requeueAfter:)`` after
 ///   ``KustomizationControllerOptions/requeueDependency``.
-/// - Refused cross-namespace reference: Ready=False and Stalled=True `AccessDenied`, no retry.
-/// - API errors (status write, finalizer patch): thrown, so the queue retries with backoff.
+/// - Refused cross-namespace reference: Ready=False and Stalled=True `AccessDenied`, a Warning Event, no retry.
+/// - API errors (status write, finalizer patch): thrown, so the queue retries with backoff. A failed status write
+///   does not hold back the outcome's Events.
 package struct KustomizationReconciler: Reconciler {
     /// The controller's identity; ``acting(for:)`` replaces it (and `engine`) by an impersonating view.
     var client: KubeClient
@@ -59,13 +62,14 @@ package struct KustomizationReconciler: Reconciler {
         self.verifiedObjects = VerifiedObjectsMemo()
     }
 
-    package func reconcile(_ key: ObjectKey) async throws -> ReconcileResult {
+    package func reconcile(_ key: ObjectKey, logger: Logger) async throws -> ReconcileResult {
         guard let json = kustomizations.get(key) else { return .done }
-        var object = try Kustomization(json: json)
         var log = logger
         log[metadataKey: "petrel.kind"] = "Kustomization"
-        log[metadataKey: "petrel.namespace"] = "\(key.namespace)"
-        log[metadataKey: "petrel.name"] = "\(key.name)"
+        var object: Kustomization
+        do { object = try Kustomization(json: json) } catch {
+            try await Self.invalid(error, json: json, client: client, recorder: recorder, logger: log)
+        }
         if object.metadata.isBeingDeleted {
             forget(object)
             try await finalize(object, json: json, logger: log)
@@ -83,13 +87,26 @@ package struct KustomizationReconciler: Reconciler {
         let clock = ContinuousClock()
         let start = clock.now
         let original = object.status
-        let outcome = await run(&object, json: json, logger: log)
+        let outcome = await run(&object, logger: log)
         finalizeStatus(&object, outcome: outcome)
+        // The Events go out even when the status write fails (the failure is then retried with backoff).
+        var statusWriteError: (any Error)?
         if object.status != original {
-            try await writeStatus(object)
+            do { try await writeStatus(object) } catch { statusWriteError = error }
         }
         let elapsed = start.duration(to: clock.now)
-        return try await report(outcome, object: object, json: json, previous: original, elapsed: elapsed, logger: log)
+        let reported: Result<ReconcileResult, any Error>
+        do {
+            reported = .success(
+                try await report(
+                    outcome, object: object, json: json, previous: original, elapsed: elapsed, logger: log,
+                    statusWriteError: statusWriteError))
+        } catch {
+            reported = .failure(error)
+        }
+        // An unwritten status is retried with the plain backoff, sooner than the retry interval.
+        if let statusWriteError { throw statusWriteError }
+        return try reported.get()
     }
 
     /// The result of the steps, before it is folded into status.
@@ -106,7 +123,7 @@ package struct KustomizationReconciler: Reconciler {
     }
 
     /// Runs the steps in order; each may update `object.status` (revision, inventory, Healthy) as it goes.
-    private func run(_ object: inout Kustomization, json: JSONValue, logger: Logger) async -> Outcome {
+    private func run(_ object: inout Kustomization, logger: Logger) async -> Outcome {
         do {
             let artifact = try resolveSource(of: object)
             try await checkDependencies(of: object, artifact: artifact)
@@ -146,6 +163,20 @@ package struct KustomizationReconciler: Reconciler {
             forget(object)
             return .failed(.reconciliationFailed("\(error)"))
         }
+    }
+
+    /// Handles a Kustomization that cannot be decoded (``InvalidObject``): always throws, stalling the key.
+    private static func invalid(
+        _ error: PetrelAPIError, json: JSONValue, client: KubeClient, recorder: any EventRecording, logger: Logger
+    ) async throws -> Never {
+        let resource = Kustomization.groupVersionResource
+        if json[path: ["metadata", "deletionTimestamp"]] != nil {
+            _ = try await InvalidObject.release(json, resource: resource, client: client, recorder: recorder, logger: logger)
+        } else {
+            _ = try await InvalidObject.report(
+                error, json: json, resource: resource, client: client, recorder: recorder, logger: logger)
+        }
+        throw ReconcileInterruption.stalled(reason: ConditionReason.invalidObject)
     }
 
     /// Forgets what the memos know of `object` (a failed reconcile or a deletion).

@@ -54,16 +54,13 @@ package struct GitRepositoryReconciler: Reconciler {
         self.git = GitClient(logger: logger)
     }
 
-    package func reconcile(_ key: ObjectKey) async throws -> ReconcileResult {
+    package func reconcile(_ key: ObjectKey, logger: Logger) async throws -> ReconcileResult {
         guard let json = latest(key) else { return .done }
-        var logger = self.logger
+        var logger = logger
         logger[metadataKey: "petrel.kind"] = "GitRepository"
-        logger[metadataKey: "petrel.namespace"] = "\(key.namespace)"
-        logger[metadataKey: "petrel.name"] = "\(key.name)"
         let object: GitRepository
         do { object = try GitRepository(json: json) } catch {
-            logger.error("cannot decode the GitRepository", metadata: ["error": "\(error.message)"])
-            throw ReconcileInterruption.stalled(reason: "InvalidObject")
+            try await invalid(error, json: json, key: key, logger: logger)
         }
         if object.metadata.isBeingDeleted {
             try await finalize(object, key: key, logger: logger)
@@ -103,6 +100,23 @@ package struct GitRepositoryReconciler: Reconciler {
         }
     }
 
+    /// Handles a GitRepository that cannot be decoded (``InvalidObject``); a deleted one also loses its artifacts.
+    /// Always throws, stalling the key.
+    private func invalid(_ error: PetrelAPIError, json: JSONValue, key: ObjectKey, logger: Logger) async throws -> Never {
+        let resource = GitRepository.groupVersionResource
+        let response: JSONValue?
+        if json[path: ["metadata", "deletionTimestamp"]] != nil {
+            try artifactStore().deleteAll(kind: Self.storageKind, namespace: key.namespace, name: key.name)
+            response = try await InvalidObject.release(
+                json, resource: resource, client: client, recorder: recorder, logger: logger)
+        } else {
+            response = try await InvalidObject.report(
+                error, json: json, resource: resource, client: client, recorder: recorder, logger: logger)
+        }
+        if let response { remember(response, key: key) }
+        throw ReconcileInterruption.stalled(reason: ConditionReason.invalidObject)
+    }
+
     /// The newer of the informer's copy and the copy this reconciler last wrote (by resourceVersion).
     func latest(_ key: ObjectKey) -> JSONValue? {
         guard let cached = store.get(key) else {
@@ -126,10 +140,17 @@ package struct GitRepositoryReconciler: Reconciler {
         written.state.withLock { $0[key] = response }
     }
 
-    /// Flux's jitter: the interval stretched or shrunk by up to 5 %.
-    static func jittered(_ interval: GoDuration) -> Duration {
-        let nanoseconds = Double(max(interval.nanoseconds, 1_000_000))
-        return .nanoseconds(Int64(nanoseconds * Double.random(in: 0.95...1.05)))
+    /// Flux's jitter: the interval stretched or shrunk by up to 5 %, in integer arithmetic that saturates (any
+    /// `Int64` interval is safe, even one a lenient API server let through).
+    ///
+    /// - Parameter offset: picks the offset from the range it is given (random by default; tests pin it).
+    static func jittered(
+        _ interval: GoDuration, offset: (ClosedRange<Int64>) -> Int64 = { Int64.random(in: $0) }
+    ) -> Duration {
+        let base = max(interval.nanoseconds, 1_000_000)
+        let spread = base / 20
+        let (sum, overflow) = base.addingReportingOverflow(min(max(offset(-spread...spread), -spread), spread))
+        return .nanoseconds(overflow ? Int64.max : sum)
     }
 
     func artifactStore() throws(GitRepositoryFailure) -> ArtifactStore {

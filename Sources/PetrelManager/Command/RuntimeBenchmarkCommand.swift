@@ -219,7 +219,7 @@ struct RuntimeBenchmarkCommand: AsyncParsableCommand {
 private struct ClosureReconciler: Reconciler {
     let body: @Sendable (ObjectKey) async -> Void
     init(_ body: @escaping @Sendable (ObjectKey) async -> Void) { self.body = body }
-    func reconcile(_ key: ObjectKey) async throws -> ReconcileResult {
+    func reconcile(_ key: ObjectKey, logger: Logger) async throws -> ReconcileResult {
         await body(key)
         return .done
     }

@@ -25,7 +25,8 @@ import Synchronization
 /// - On graceful shutdown (SIGTERM, SIGINT, or the enclosing `ServiceGroup`): the queues stop handing out keys,
 ///   in-flight reconciles get up to ``ManagerConfiguration/gracefulShutdownTimeout`` to finish (then they are
 ///   cancelled), the Lease is released so another replica takes over at once, the HTTP servers stop last, and
-///   ``run()`` returns normally.
+///   ``run()`` returns normally — within the timeout plus ``shutdownMargin``, after which whatever is left is
+///   cancelled.
 ///
 /// ## Caveats
 /// Add controllers and services before ``run()``; the manager runs once.
@@ -113,6 +114,11 @@ package final class Manager: Service, Sendable {
     /// The port `/metrics` listens on, once it does (useful with port 0).
     package var metricsPort: Int? { boundPorts.withLock { $0["metrics"] } }
 
+    /// What a graceful stop may take beyond ``ManagerConfiguration/gracefulShutdownTimeout``: releasing the Lease
+    /// (at most ``LeaderElector/releaseTimeout``) and closing the HTTP endpoints. After it the manager's services
+    /// are cancelled, so a stop ends within the timeout plus this margin even when a part ignores the request.
+    package static let shutdownMargin: Duration = LeaderElector.releaseTimeout + .seconds(2)
+
     /// Runs until graceful shutdown (returns) or a failure (throws).
     /// - Throws: ``ManagerError/leadershipLost`` when the lease was lost; a service's error when it failed.
     package func run() async throws {
@@ -132,7 +138,7 @@ package final class Manager: Service, Sendable {
                 serviceName: "controllers"))
         var groupConfiguration = ServiceGroupConfiguration(services: services, logger: logger)
         groupConfiguration.gracefulShutdownSignals = configuration.gracefulShutdownSignals
-        groupConfiguration.maximumGracefulShutdownDuration = configuration.gracefulShutdownTimeout + .seconds(10)
+        groupConfiguration.maximumGracefulShutdownDuration = configuration.gracefulShutdownTimeout + Self.shutdownMargin
         try await ServiceGroup(configuration: groupConfiguration).run()
     }
 }

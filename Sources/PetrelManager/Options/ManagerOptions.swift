@@ -2,6 +2,7 @@ import ArgumentParser
 import ControllerRuntime
 import Foundation
 import KubeClient
+import PetrelAPI
 
 /// The flags of `petrel-controller` (the Helm chart renders exactly these names).
 ///
@@ -186,9 +187,10 @@ package struct DurationArgument: ExpressibleByArgument, Sendable, Equatable {
         self.duration = duration
     }
 
+    /// Parses Go syntax (``PetrelAPI/GoDuration/init(parsing:)``); `nil` when malformed or negative.
     package init?(argument: String) {
-        guard let duration = GoDuration.parse(argument) else { return nil }
-        self.duration = duration
+        guard let parsed = try? GoDuration(parsing: argument), parsed.nanoseconds >= 0 else { return nil }
+        self.duration = parsed.duration
     }
 
     package var defaultValueDescription: String { GoDuration.format(duration) }

@@ -100,7 +100,7 @@ class Handler(BaseHTTPRequestHandler):
             self.end_headers()
             return self.wfile.write(b"not json!")
         if p == "/api/v1/namespaces/ns/configmaps/slow":
-            time.sleep(3)
+            time.sleep(30)  # far beyond the client's 500 ms timeout, even on a loaded machine
             return self.send_json(200, cm("slow"))
         if p == "/api/v1/namespaces/ns/configmaps/rotating":
             if self.headers.get("Authorization") != "Bearer second":

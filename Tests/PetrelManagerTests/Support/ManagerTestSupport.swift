@@ -9,7 +9,7 @@ import Synchronization
 import Testing
 
 /// Polls `condition` until it holds or `timeout` passes.
-func eventually(_ timeout: Duration = .seconds(30), _ condition: @Sendable () async -> Bool) async -> Bool {
+func eventually(_ timeout: Duration = .seconds(60), _ condition: @Sendable () async -> Bool) async -> Bool {
     let deadline = ContinuousClock.now.advanced(by: timeout)
     while ContinuousClock.now < deadline {
         if await condition() { return true }
@@ -31,7 +31,7 @@ final class CountingReconciler: Reconciler {
 
     var count: Int { calls.withLock { $0 } }
 
-    func reconcile(_ key: ObjectKey) async throws -> ReconcileResult {
+    func reconcile(_ key: ObjectKey, logger: Logger) async throws -> ReconcileResult {
         calls.withLock { $0 += 1 }
         if delay > .zero {
             do {
@@ -70,6 +70,18 @@ struct RunningManager: Sendable {
     func stop() async -> Result<Void, any Error> {
         await group.triggerGracefulShutdown()
         return await task.value
+    }
+
+    /// Triggers a graceful shutdown and waits up to `limit` for the manager to end; `nil` if it did not (a hang).
+    func stop(within limit: Duration) async -> Result<Void, any Error>? {
+        let outcome = Mutex<Result<Void, any Error>?>(nil)
+        let stopping = Task {
+            let result = await stop()
+            outcome.withLock { $0 = result }
+        }
+        _ = await eventually(limit) { outcome.withLock { $0 != nil } }
+        _ = stopping
+        return outcome.withLock { $0 }
     }
 }
 

@@ -1,5 +1,3 @@
-import KubeCore
-
 /// RFC 6902 JSON patches.
 package enum JSONPatch {
     /// Applies the operations in order.
@@ -9,21 +7,27 @@ package enum JSONPatch {
         var result = document
         for operation in operations {
             guard let op = operation["op"]?.stringValue, let path = operation["path"]?.stringValue else {
-                throw PatchError("an operation needs 'op' and 'path'")
+                throw PatchError("an operation needs 'op' and 'path'", malformed: true)
             }
             let tokens = try pointer(path)
             switch op {
             case "add":
-                guard let value = operation["value"] else { throw PatchError("'add' at \(path) needs a value") }
+                guard let value = operation["value"] else {
+                    throw PatchError("'add' at \(path) needs a value", malformed: true)
+                }
                 try insert(value, at: tokens[...], in: &result, replace: false)
             case "replace":
-                guard let value = operation["value"] else { throw PatchError("'replace' at \(path) needs a value") }
+                guard let value = operation["value"] else {
+                    throw PatchError("'replace' at \(path) needs a value", malformed: true)
+                }
                 _ = try remove(at: tokens[...], in: &result)
                 try insert(value, at: tokens[...], in: &result, replace: true)
             case "remove":
                 _ = try remove(at: tokens[...], in: &result)
             case "move", "copy":
-                guard let from = operation["from"]?.stringValue else { throw PatchError("'\(op)' needs 'from'") }
+                guard let from = operation["from"]?.stringValue else {
+                    throw PatchError("'\(op)' needs 'from'", malformed: true)
+                }
                 let fromTokens = try pointer(from)
                 let value: JSONValue
                 if op == "move" {
@@ -38,20 +42,28 @@ package enum JSONPatch {
                     found.semanticallyEquals(expected)
                 else { throw PatchError("test failed at \(path)") }
             default:
-                throw PatchError("unknown operation '\(op)'")
+                throw PatchError("unknown operation '\(op)'", malformed: true)
             }
         }
         return result
     }
 
+    /// Why a patch could not be applied.
     package struct PatchError: Error, Sendable {
         package var message: String
-        init(_ message: String) { self.message = message }
+        /// Whether the patch itself is malformed (a missing `op`, `path`, `value` or `from`, an unknown operation,
+        /// a bad pointer), as opposed to well-formed operations that do not apply to the document (a missing
+        /// path, a failed `test`). An API server answers the first with 400, the second with 422.
+        package var isMalformed: Bool
+        init(_ message: String, malformed: Bool = false) {
+            self.message = message
+            self.isMalformed = malformed
+        }
     }
 
     static func pointer(_ path: String) throws(PatchError) -> [String] {
         if path.isEmpty { return [] }
-        guard path.hasPrefix("/") else { throw PatchError("path '\(path)' must start with '/'") }
+        guard path.hasPrefix("/") else { throw PatchError("path '\(path)' must start with '/'", malformed: true) }
         return path.dropFirst().split(separator: "/", omittingEmptySubsequences: false).map {
             $0.replacingOccurrences("~1", "/").replacingOccurrences("~0", "~")
         }
