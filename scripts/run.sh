@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `make run`: with KUBECONFIG set, run the controllers against that cluster. Without it, run the embedded default:
+# `make run`: with KUBECONFIG set, run the controllers against that cluster (own Lease, only objects labelled
+# petrel.dev/run=$PETREL_RUN_ID; see README "What `make run` does"). Without it, run the embedded default:
 # Petrel's local API server (state in .petrel/run), a demo Git repository served by `git daemon` on loopback,
 # the CRDs and a GitRepository + Kustomization pointing at the demo, and the controllers in the foreground.
 set -euo pipefail
@@ -8,17 +9,35 @@ ROOT=$PWD
 RUN=$ROOT/.petrel/run
 BIN=$ROOT/.build/debug
 
-swift build --product petrel-apiserver >/dev/null
-swift build --product petrel-controller >/dev/null
-swift build --product petrel >/dev/null
+if [ -z "${PETREL_RUN_SKIP_BUILD:-}" ]; then   # set it when the binaries are already built
+    swift build --product petrel-apiserver >/dev/null
+    swift build --product petrel-controller >/dev/null
+    swift build --product petrel >/dev/null
+fi
+METRICS_ADDR=${PETREL_METRICS_ADDR:-127.0.0.1:8080}
+HEALTH_ADDR=${PETREL_HEALTH_ADDR:-127.0.0.1:9440}
 
 if [ -n "${KUBECONFIG:-}" ]; then
+    # A development run against a real cluster must never compete with the Petrel installed there: it writes
+    # artifact URLs on this machine's loopback, which in-cluster Kustomizations cannot reach. So it takes its own
+    # Lease (never the production one) and reconciles only the objects labelled for it.
+    RUN_ID=${PETREL_RUN_ID:-petrel-dev-$(id -un | tr 'A-Z' 'a-z' | tr -c 'a-z0-9\n' '-')}
+    SELECTOR=${PETREL_RUN_SELECTOR-petrel.dev/run=$RUN_ID}
+    if [ -z "$SELECTOR" ] && [ -z "${PETREL_RUN_ALL:-}" ]; then
+        echo "petrel: PETREL_RUN_SELECTOR is empty: that would reconcile every object of the cluster and write" >&2
+        echo "petrel: loopback artifact URLs into them. Set PETREL_RUN_ALL=1 only if no other Petrel runs there." >&2
+        exit 2
+    fi
     echo "petrel: running the controllers against the cluster in KUBECONFIG=$KUBECONFIG"
-    mkdir -p .petrel/storage
+    echo "petrel: Lease $RUN_ID in namespace ${PETREL_RUN_LEASE_NAMESPACE:-default}; objects: ${SELECTOR:-all}"
+    echo "petrel: label what this run should reconcile: kubectl label gitrepository,kustomization NAME ${SELECTOR}"
+    mkdir -p "$ROOT/.petrel/storage"
     exec "$BIN/petrel-controller" --kubeconfig "$KUBECONFIG" --log-encoding console \
+        --leader-election-id "$RUN_ID" --leader-election-namespace "${PETREL_RUN_LEASE_NAMESPACE:-default}" \
+        ${SELECTOR:+--watch-label-selector "$SELECTOR"} \
         --storage-path "$ROOT/.petrel/storage" --storage-addr "127.0.0.1:${PETREL_STORAGE_PORT:-9090}" \
         --storage-adv-addr "127.0.0.1:${PETREL_STORAGE_PORT:-9090}" \
-        --metrics-addr 127.0.0.1:8080 --health-addr 127.0.0.1:9440
+        --metrics-addr "$METRICS_ADDR" --health-addr "$HEALTH_ADDR"
 fi
 
 mkdir -p "$RUN"
@@ -79,4 +98,4 @@ STORAGE_PORT=${PETREL_STORAGE_PORT:-9090}
 "$BIN/petrel-controller" --kubeconfig "$KUBECONFIG" --log-encoding console \
     --leader-election-namespace petrel-system \
     --storage-path "$RUN/storage" --storage-addr "127.0.0.1:$STORAGE_PORT" --storage-adv-addr "127.0.0.1:$STORAGE_PORT" \
-    --metrics-addr 127.0.0.1:8080 --health-addr 127.0.0.1:9440
+    --metrics-addr "$METRICS_ADDR" --health-addr "$HEALTH_ADDR"

@@ -17,7 +17,7 @@ struct ChartSourceSecurityTests {
         #expect(sizeLimit("data") == "2Gi")
         #expect(sizeLimit("tmp") == "4Gi")
         let container = try #require(pod["containers"]?.arrayValue?.first)
-        #expect(container[path: ["resources", "requests", "ephemeral-storage"]]?.stringValue == "256Mi")
+        #expect(container[path: ["resources", "requests", "ephemeral-storage"]]?.stringValue == "512Mi")
         #expect(container[path: ["resources", "limits", "ephemeral-storage"]]?.stringValue == "7Gi")
 
         let (custom, _) = try await Helm.render(["storage": ["sizeLimit": "5Gi", "tmpSizeLimit": "1Gi"]])

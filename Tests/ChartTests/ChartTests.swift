@@ -98,22 +98,16 @@ struct ChartTests {
         #expect(objects.object(kind: "ServiceAccount", name: "petrel") != nil)
         let role = try #require(objects.object(kind: "ClusterRole", name: "petrel"))
         let rules = role["rules"]?.arrayValue ?? []
-        func verbs(_ group: String, _ resource: String) -> Set<String> {
-            Set(
-                rules.filter {
-                    ($0["apiGroups"]?.arrayValue ?? []).contains(.string(group))
-                        && ($0["resources"]?.arrayValue ?? []).contains(.string(resource))
-                }.flatMap { ($0["verbs"]?.arrayValue ?? []).compactMap(\.stringValue) })
-        }
+        func verbs(_ group: String, _ resource: String) -> Set<String> { Self.verbs(rules, group, resource) }
         #expect(verbs("source.petrel.dev", "gitrepositories").isSuperset(of: ["get", "list", "watch", "patch"]))
         #expect(verbs("source.petrel.dev", "gitrepositories/status").contains("patch"))
         #expect(verbs("source.petrel.dev", "gitrepositories/finalizers").contains("update"))
         #expect(verbs("kustomize.petrel.dev", "kustomizations").isSuperset(of: ["get", "list", "watch", "patch"]))
         #expect(verbs("kustomize.petrel.dev", "kustomizations/status").contains("patch"))
         #expect(verbs("kustomize.petrel.dev", "kustomizations/finalizers").contains("update"))
-        #expect(verbs("", "events") == ["create", "patch"])
-        #expect(verbs("", "secrets") == ["get", "list", "watch"])
-        #expect(verbs("", "configmaps") == ["get", "list", "watch"])
+        #expect(verbs("", "events") == ["create", "get", "patch"])
+        #expect(verbs("", "secrets") == ["get"], "no list or watch: the controller has no Secret informer")
+        #expect(verbs("", "configmaps") == ["get"])
         #expect(!rules.contains { ($0["verbs"]?.arrayValue ?? []).contains("*") }, "no wildcard verbs")
         #expect(verbs("", "serviceaccounts").isEmpty)
         let admin = try #require(objects.object(kind: "ClusterRoleBinding", name: "petrel-cluster-admin"))
@@ -144,25 +138,81 @@ struct ChartTests {
         #expect(forced.object(kind: "Deployment", name: "petrel")?.managerArgs.contains("--no-leader-elect") == true)
     }
 
-    @Test("tenant mode: --default-service-account, no cross-namespace refs, impersonation; cluster-admin can be dropped")
+    /// The verbs `rules` grant on `resource` of `group`.
+    static func verbs(_ rules: [JSONValue], _ group: String, _ resource: String) -> Set<String> {
+        Set(
+            rules.filter {
+                ($0["apiGroups"]?.arrayValue ?? []).contains(.string(group))
+                    && ($0["resources"]?.arrayValue ?? []).contains(.string(resource))
+            }.flatMap { ($0["verbs"]?.arrayValue ?? []).compactMap(\.stringValue) })
+    }
+
+    @Test("tenant mode: no cluster-admin, default service account 'default', no cross-namespace refs, bound Secrets")
     func tenancy() async throws {
-        let values: JSONValue = [
-            "tenancy": ["enabled": true, "defaultServiceAccount": "tenant-applier"], "rbac": ["clusterAdmin": false],
-        ]
-        let (objects, _) = try await Helm.render(values)
+        let (objects, _) = try await Helm.render(["tenancy": ["enabled": true]])
         let args = try #require(objects.object(kind: "Deployment", name: "petrel")).managerArgs
-        #expect(args.contains("--default-service-account=tenant-applier"))
+        #expect(args.contains("--default-service-account=default"))
         #expect(args.contains("--no-cross-namespace-refs"))
         #expect(args.contains("--require-secret-url-binding"))
         #expect(objects.object(kind: "ClusterRoleBinding", name: "petrel-cluster-admin") == nil)
+        #expect(!objects.contains { $0[path: ["roleRef", "name"]]?.stringValue == "cluster-admin" })
         #expect(objects.object(kind: "ClusterRoleBinding", name: "petrel") != nil)
         let rules = objects.object(kind: "ClusterRole", name: "petrel")?["rules"]?.arrayValue ?? []
-        #expect(rules.contains { ($0["resources"]?.arrayValue ?? []).contains("serviceaccounts") && $0["verbs"] == ["impersonate"] })
+        #expect(Self.verbs(rules, "", "serviceaccounts") == ["get", "impersonate"])
+        #expect(Self.verbs(rules, "", "secrets") == ["get"], "GitRepository secretRef only")
+        #expect(Self.verbs(rules, "", "configmaps").isEmpty, "substituteFrom is read as the tenant")
 
-        // Tenant mode without the service account is refused.
-        let refused = try await Helm.call("render", values: ["tenancy": ["enabled": true]])
+        // Explicit choices still apply, but cluster-admin cannot be combined with tenant mode.
+        let (named, _) = try await Helm.render([
+            "tenancy": ["enabled": true, "defaultServiceAccount": "applier", "requireSecretURLBinding": false],
+            "rbac": ["clusterAdmin": false],
+        ])
+        let namedArgs = named.object(kind: "Deployment", name: "petrel")?.managerArgs ?? []
+        #expect(namedArgs.contains("--default-service-account=applier"))
+        #expect(!namedArgs.contains("--require-secret-url-binding"))
+        let admin = try await Helm.call("render", values: ["tenancy": ["enabled": true], "rbac": ["clusterAdmin": true]])
+        #expect(admin["error"]?.stringValue == "HelmRenderError", "\(admin)")
+        #expect(admin["message"]?.stringValue?.contains("rbac.clusterAdmin") == true)
+        let refused = try await Helm.call(
+            "render", values: ["tenancy": ["enabled": true, "defaultServiceAccount": ""]])
         #expect(refused["error"]?.stringValue == "HelmValuesError")
         #expect(refused["message"]?.stringValue?.contains("defaultServiceAccount") == true)
+
+        // Least privilege without tenant mode: impersonation for spec.serviceAccountName, no cluster-admin.
+        let (plain, _) = try await Helm.render(["rbac": ["clusterAdmin": false]])
+        #expect(plain.object(kind: "ClusterRoleBinding", name: "petrel-cluster-admin") == nil)
+        let plainRules = plain.object(kind: "ClusterRole", name: "petrel")?["rules"]?.arrayValue ?? []
+        #expect(Self.verbs(plainRules, "", "serviceaccounts") == ["get", "impersonate"])
+        #expect(Self.verbs(plainRules, "", "configmaps") == ["get"])
+    }
+
+    @Test("hygiene: no PDB by default, an opt-in one selecting the pod; image by digest; ephemeral-storage request")
+    func hygiene() async throws {
+        let (defaults, _) = try await Helm.render()
+        #expect(defaults.objects(kind: "PodDisruptionBudget").isEmpty, "a PDB on one replica would block drains")
+        let deployment = try #require(defaults.object(kind: "Deployment", name: "petrel"))
+        let container = deployment[path: ["spec", "template", "spec", "containers"]]?.arrayValue?.first
+        #expect(container?[path: ["resources", "requests", "ephemeral-storage"]]?.stringValue == "512Mi")
+        #expect(container?["image"]?.stringValue?.hasPrefix("ghcr.io/petrel-dev/petrel:") == true)
+
+        let digest = "sha256:" + String(repeating: "ab", count: 32)
+        let (pinned, _) = try await Helm.render([
+            "replicas": 2, "podDisruptionBudget": ["enabled": true], "image": ["digest": .string(digest), "tag": "x"],
+        ])
+        let pdb = try #require(pinned.object(kind: "PodDisruptionBudget", name: "petrel"))
+        #expect(pdb[path: ["spec", "maxUnavailable"]]?.integerValue == 1)
+        #expect(pdb[path: ["spec", "minAvailable"]] == nil)
+        let pinnedDeployment = try #require(pinned.object(kind: "Deployment", name: "petrel"))
+        #expect(pdb[path: ["spec", "selector", "matchLabels"]] == pinnedDeployment[path: ["spec", "selector", "matchLabels"]])
+        let image = pinnedDeployment[path: ["spec", "template", "spec", "containers"]]?.arrayValue?.first?["image"]
+        #expect(image?.stringValue == "ghcr.io/petrel-dev/petrel@\(digest)")
+        let (minimum, _) = try await Helm.render(["podDisruptionBudget": ["enabled": true, "minAvailable": 1]])
+        let minimumPDB = minimum.object(kind: "PodDisruptionBudget", name: "petrel")
+        #expect(minimumPDB?[path: ["spec", "minAvailable"]]?.integerValue == 1)
+        #expect(minimumPDB?[path: ["spec", "maxUnavailable"]] == nil)
+
+        let refused = try await Helm.call("render", values: ["image": ["digest": "latest"]])
+        #expect(refused["error"]?.stringValue == "HelmValuesError", "a digest must be sha256:<64 hex>")
     }
 
     @Test("every petrel-controller flag is reachable from values.yaml")

@@ -2,6 +2,7 @@ import Foundation
 import KubeCore
 import PetrelAPI
 import GitSource
+import KubeClient
 import PetrelTesting
 import Testing
 
@@ -129,6 +130,43 @@ struct GitRepositorySecretBindingTests {
                     try await eventually("the token reaches the URL spec.url names", timeout: .seconds(30)) {
                         capture.authorizations.contains("Bearer \(token)") ? true : nil
                     }
+                }
+            }
+        }
+    }
+
+    @Test("secretRef never reaches another namespace's Secret, whatever the reference says")
+    func secretRefStaysInNamespace() async throws {
+        let token = "other-namespace-t0ken-5d2e"
+        try await withTemporaryDirectory { tmp in
+            try await CaptureServer.with(in: tmp) { capture in
+                try await withGitRepositoryController(tmp: tmp) { env in
+                    let other = "other-\(UUID().uuidString.prefix(8).lowercased())"
+                    _ = try await env.client.create(
+                        GroupVersionResource(group: "", version: "v1", resource: "namespaces"),
+                        ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(other)]])
+                    var encoded = JSONObject()
+                    encoded["bearerToken"] = .string(Data(token.utf8).base64EncodedString())
+                    _ = try await env.client.create(
+                        GroupVersionResource(group: "", version: "v1", resource: "secrets"), namespace: other,
+                        [
+                            "apiVersion": "v1", "kind": "Secret",
+                            "metadata": ["name": "creds", "namespace": .string(other)], "data": .object(encoded),
+                        ])
+                    // A `namespace` in spec.secretRef is not part of the API: only the GitRepository's namespace
+                    // is searched, with the controller's identity and no flag.
+                    var spec = try JSONValueCoding.encode(try gitSpec(capture.url("steal.git")))
+                    spec["secretRef"] = ["name": "creds", "namespace": .string(other)]
+                    _ = try await env.client.create(
+                        GitRepositoryHarness.resource, namespace: env.namespace,
+                        [
+                            "apiVersion": .string(GitRepository.apiVersion), "kind": "GitRepository",
+                            "metadata": ["name": "foreign", "namespace": .string(env.namespace)], "spec": spec,
+                        ])
+                    let refused = try await env.waitNotReady("foreign")
+                    let message = refused.status.conditions.find(ConditionType.ready)?.message ?? ""
+                    #expect(message.contains("failed to get secret '\(env.namespace)/creds': not found"), "\(message)")
+                    #expect(capture.authorizations.allSatisfy { !$0.contains(token) })
                 }
             }
         }

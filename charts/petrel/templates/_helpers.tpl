@@ -52,6 +52,18 @@ app.kubernetes.io/part-of: petrel
 {{- default .Release.Namespace .Values.leaderElection.namespace }}
 {{- end }}
 
+{{/* "true" when the controller is bound to cluster-admin: rbac.clusterAdmin, else not in tenant mode. */}}
+{{- define "petrel.clusterAdmin" -}}
+{{- if kindIs "bool" .Values.rbac.clusterAdmin }}
+{{- if and .Values.rbac.clusterAdmin .Values.tenancy.enabled }}
+{{- fail "tenancy.enabled=true with rbac.clusterAdmin=true would let every tenant act as cluster-admin through the controller: drop rbac.clusterAdmin (tenant mode binds no cluster-admin)" }}
+{{- end }}
+{{- .Values.rbac.clusterAdmin }}
+{{- else }}
+{{- not .Values.tenancy.enabled }}
+{{- end }}
+{{- end }}
+
 {{- define "petrel.defaultServiceAccount" -}}
 {{- if .Values.controller.defaultServiceAccount }}
 {{- .Values.controller.defaultServiceAccount }}
@@ -68,8 +80,13 @@ app.kubernetes.io/part-of: petrel
 {{- end }}
 {{- end }}
 
+{{/* repository@digest when image.digest is set, else repository:tag (the tag defaults to appVersion). */}}
 {{- define "petrel.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
 {{- end }}
 
 {{- define "petrel.artifactsServiceName" -}}
