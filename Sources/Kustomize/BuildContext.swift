@@ -48,6 +48,7 @@ struct BuildContext {
                 detail: "a Component can only be listed under 'components', not built or used as a resource")
         }
         try accumulate(kustomization, directory: directory, into: &resources, stack: stack + [directory])
+        try BuildMeter.current?.charge(resources: resources.count, path: loader.relative(directory))
         return resources
     }
 
@@ -117,7 +118,9 @@ struct BuildContext {
         crdNameReferences += crds.nameReferences
         var transformers = Transformers(
             loader: loader, kustomization: kustomization, directory: directory, crds: crds)
+        try BuildMeter.current?.checkTime(kustomization.file)
         try transformers.run(on: &resources)
+        try BuildMeter.current?.checkTime(kustomization.file)
     }
 
     private mutating func addResource(
@@ -134,7 +137,9 @@ struct BuildContext {
             let built = try buildDirectory(path, stack: stack, allowGenerated: false)
             try Self.append(built, to: &resources)
         } else {
-            try Self.append(try loadManifests(path), to: &resources)
+            let loaded = try loadManifests(path)
+            try BuildMeter.current?.charge(resources: loaded.count, path: loader.relative(path))
+            try Self.append(loaded, to: &resources)
         }
     }
 

@@ -9,12 +9,31 @@ public struct KustomizeOptions: Sendable {
     public var maxYAMLNodes: Int
     /// The deepest chain of nested kustomizations. Default 64.
     public var maxDepth: Int
+    /// The most resources one build may load from files, generate or take from included bases, a base counting
+    /// again each time it is included (its objects are transformed again at every level). Default 100,000: a
+    /// tree of directories that each include the next level twice doubles at every level.
+    public var maxResources: Int
+    /// The most YAML nodes (after alias expansion) one build may parse, over all files and re-reads. Default
+    /// 4,000,000.
+    public var maxTotalYAMLNodes: Int
+    /// The most bytes one build may read, over all files and re-reads. Default 64 MiB.
+    public var maxTotalBytes: Int
+    /// The longest one build may run; nil (the default) for no limit. Checked at every file read, include and
+    /// transformer step; past it the build stops with ``KustomizeError/buildTimedOut(path:limit:)``.
+    public var timeLimit: Duration?
 
     /// Options with the defaults above.
-    public init(maxFileSize: Int = 8 << 20, maxYAMLNodes: Int = 1_000_000, maxDepth: Int = 64) {
+    public init(
+        maxFileSize: Int = 8 << 20, maxYAMLNodes: Int = 1_000_000, maxDepth: Int = 64, maxResources: Int = 100_000,
+        maxTotalYAMLNodes: Int = 4_000_000, maxTotalBytes: Int = 64 << 20, timeLimit: Duration? = nil
+    ) {
         self.maxFileSize = maxFileSize
         self.maxYAMLNodes = maxYAMLNodes
         self.maxDepth = maxDepth
+        self.maxResources = maxResources
+        self.maxTotalYAMLNodes = maxTotalYAMLNodes
+        self.maxTotalBytes = maxTotalBytes
+        self.timeLimit = timeLimit
     }
 }
 
@@ -58,17 +77,28 @@ public struct KustomizeBuilder: Sendable {
     public func build(root: URL, path: String, overrides: KustomizationOverrides) throws(KustomizeError)
         -> [JSONValue]
     {
+        try BuildMeter(options: options).bind { () throws(KustomizeError) in
+            try metredBuild(root: root, path: path, overrides: overrides)
+        }
+    }
+
+    /// ``build(root:path:overrides:)`` with the meter bound to this thread.
+    private func metredBuild(root: URL, path: String, overrides: KustomizationOverrides) throws(KustomizeError)
+        -> [JSONValue]
+    {
         let loader = try Loader(root: root, maxFileSize: options.maxFileSize)
         let directory = try loader.resolve(path.isEmpty ? "." : path, from: loader.root)
         guard loader.isDirectory(directory) else { throw .fileNotFound(path: path) }
         var context = BuildContext(loader: loader, options: options)
         var resources = try context.buildDirectory(directory, stack: [], allowGenerated: true, overrides: overrides)
+        try BuildMeter.current?.checkTime(path)
         for index in resources.indices where resources[index].needsHashSuffix {
             if let suffix = ContentHash.suffix(for: resources[index].object) {
                 resources[index].rename(resources[index].name + "-" + suffix)
             }
         }
         NameReferences.fix(&resources, extraRules: context.crdNameReferences)
+        try BuildMeter.current?.checkTime(path)
         var objects = Ordering.legacySorted(resources).map(\.object)
         overrides.applyCommonMetadata(to: &objects)
         return objects
