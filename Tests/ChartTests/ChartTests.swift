@@ -12,7 +12,7 @@ struct ChartTests {
         "--leader-election-namespace", "--leader-election-id", "--lease-duration", "--renew-deadline",
         "--retry-period", "--metrics-addr", "--health-addr", "--watch-label-selector", "--log-level",
         "--log-encoding", "--storage-path", "--storage-addr", "--storage-adv-addr", "--requeue-dependency",
-        "--no-cross-namespace-refs", "--no-remote-bases", "--default-service-account", "--kube-api-qps",
+        "--build-timeout",        "--no-cross-namespace-refs", "--no-remote-bases", "--default-service-account", "--kube-api-qps",
         "--kube-api-burst", "--graceful-shutdown-timeout", "--controllers",
     ]
 
@@ -168,7 +168,7 @@ struct ChartTests {
             "replicas": 2,
             "controller": [
                 "concurrency": 8, "controllers": ["kustomization"], "logLevel": "debug", "logEncoding": "console",
-                "watchLabelSelector": "team=a", "requeueDependency": "10s", "noCrossNamespaceRefs": true,
+                "watchLabelSelector": "team=a", "requeueDependency": "10s", "buildTimeout": "1m", "noCrossNamespaceRefs": true,
                 "noRemoteBases": true, "defaultServiceAccount": "applier", "kubeAPIQPS": 20, "kubeAPIBurst": 40,
                 "gracefulShutdownTimeout": "45s", "extraArgs": ["--some-future-flag=1"],
             ],
@@ -186,7 +186,7 @@ struct ChartTests {
         let args = deployment.managerArgs
         for expected in [
             "--concurrency=8", "--controllers=kustomization", "--log-level=debug", "--log-encoding=console",
-            "--watch-label-selector=team=a", "--requeue-dependency=10s", "--no-cross-namespace-refs",
+            "--watch-label-selector=team=a", "--requeue-dependency=10s", "--build-timeout=1m", "--no-cross-namespace-refs",
             "--no-remote-bases", "--default-service-account=applier", "--kube-api-qps=20", "--kube-api-burst=40",
             "--graceful-shutdown-timeout=45s", "--some-future-flag=1", "--leader-elect", "--leader-election-id=petrel-x",
             "--leader-election-namespace=leases", "--lease-duration=30s", "--renew-deadline=20s", "--retry-period=5s",

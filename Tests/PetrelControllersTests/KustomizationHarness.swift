@@ -47,7 +47,7 @@ struct KustomizationHarness {
     /// Runs `body` with everything started, then stops it all.
     static func run(
         requeueDependency: Duration = .seconds(1), noCrossNamespaceRefs: Bool = false,
-        defaultServiceAccount: String? = nil,
+        defaultServiceAccount: String? = nil, buildTimeout: Duration = .seconds(30),
         _ body: @Sendable (KustomizationHarness) async throws -> Void
     ) async throws {
         let logger = Logger(label: "kustomization-test")
@@ -73,6 +73,7 @@ struct KustomizationHarness {
                     options.requeueDependency = requeueDependency
                     options.noCrossNamespaceRefs = noCrossNamespaceRefs
                     options.defaultServiceAccount = defaultServiceAccount
+                    options.buildTimeout = buildTimeout
                     let controller = KustomizationController.make(
                         client: client, informers: factory, recorder: events, options: options, logger: logger)
                     let harness = KustomizationHarness(
@@ -199,10 +200,11 @@ struct KustomizationHarness {
     /// Waits until the Kustomization's Ready condition has `status` and its reason is `reason`; returns it.
     @discardableResult
     func waitForReady(
-        _ name: String, status: ConditionStatus, reason: String, messageContains fragment: String = ""
+        _ name: String, status: ConditionStatus, reason: String, messageContains fragment: String = "",
+        timeout: Duration = .seconds(20)
     ) async throws -> Kustomization? {
         var last: Kustomization?
-        let held = try await eventually("\(name) Ready=\(status.rawValue) \(reason) '\(fragment)'") {
+        let held = try await eventually("\(name) Ready=\(status.rawValue) \(reason) '\(fragment)'", timeout: timeout) {
             last = try await kustomization(name)
             guard let ready = last?.status.conditions.find(ConditionType.ready) else { return false }
             return ready.status == status && ready.reason == reason

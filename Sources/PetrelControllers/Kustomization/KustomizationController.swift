@@ -24,6 +24,10 @@ package struct KustomizationControllerOptions: Sendable {
     /// again, so a change of the server's rules for untouched objects (a new mutating webhook or admission policy)
     /// is noticed within this time. Default 1 hour; nil: until the object changes or the controller restarts.
     package var verifiedObjectMaxAge: Duration? = .seconds(3600)
+    /// The longest one Kustomization's build (kustomize build, substitution) may take (`--build-timeout`). Default
+    /// 30 s: a build of 1,000 objects takes a fraction of a second. Past it the build fails with `BuildFailed`
+    /// naming the Kustomization and the limit, and its worker moves on.
+    package var buildTimeout: Duration = .seconds(30)
 
     /// Options with every default.
     package init() {}

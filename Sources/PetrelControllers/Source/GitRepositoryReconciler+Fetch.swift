@@ -123,10 +123,6 @@ extension GitRepositoryReconciler {
 
     /// Runs blocking work (archiving thousands of files) on its own thread, off Swift's cooperative pool.
     static func offload<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            let thread = Thread { continuation.resume(with: Result { try body() }) }
-            thread.name = "petrel-archive"
-            thread.start()
-        }
+        try await BlockingWork.run(name: "petrel-archive", body)
     }
 }
