@@ -48,6 +48,7 @@ struct BuildContext {
                 detail: "a Component can only be listed under 'components', not built or used as a resource")
         }
         try accumulate(kustomization, directory: directory, into: &accumulation, stack: stack + [directory])
+        try BuildMeter.current?.charge(resources: accumulation.resources.count, path: loader.relative(directory))
         return accumulation
     }
 
@@ -117,11 +118,13 @@ struct BuildContext {
         }
         var transformers = Transformers(
             loader: loader, kustomization: kustomization, directory: directory, config: accumulation.config)
+        try BuildMeter.current?.checkTime(kustomization.file)
         try transformers.run(on: &accumulation.resources)
         for config in try pluginConfigs("transformers", of: kustomization, directory: directory, stack: stack) {
             try plugins.transform(config, on: &accumulation.resources)
         }
         try accumulation.mergeVars(of: kustomization)
+        try BuildMeter.current?.checkTime(kustomization.file)
     }
 
     private mutating func addResource(
@@ -139,7 +142,9 @@ struct BuildContext {
             try accumulation.absorb(built, file: kustomization.file)
         } else {
             try loader.checkRestriction(path, directory: directory)
-            try Self.append(try loadManifests(path), to: &accumulation.resources)
+            let loaded = try loadManifests(path)
+            try BuildMeter.current?.charge(resources: loaded.count, path: loader.relative(path))
+            try Self.append(loaded, to: &accumulation.resources)
         }
     }
 

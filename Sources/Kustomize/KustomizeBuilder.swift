@@ -12,12 +12,31 @@ public struct KustomizeOptions: Sendable {
     /// Which files a kustomization may read. Default `.rootOnly`, as `kubectl kustomize`; Flux (and Petrel's
     /// controller) use `.none`, which lets an overlay read `../shared/patch.yaml` inside the build root.
     public var loadRestrictor: LoadRestrictor = .rootOnly
+    /// The most resources one build may load from files, generate or take from included bases, a base counting
+    /// again each time it is included (its objects are transformed again at every level). Default 100,000: a
+    /// tree of directories that each include the next level twice doubles at every level.
+    public var maxResources: Int
+    /// The most YAML nodes (after alias expansion) one build may parse, over all files and re-reads. Default
+    /// 4,000,000.
+    public var maxTotalYAMLNodes: Int
+    /// The most bytes one build may read, over all files and re-reads. Default 64 MiB.
+    public var maxTotalBytes: Int
+    /// The longest one build may run; nil (the default) for no limit. Checked at every file read, include and
+    /// transformer step; past it the build stops with ``KustomizeError/buildTimedOut(path:limit:)``.
+    public var timeLimit: Duration?
 
     /// Options with the defaults above.
-    public init(maxFileSize: Int = 8 << 20, maxYAMLNodes: Int = 1_000_000, maxDepth: Int = 64) {
+    public init(
+        maxFileSize: Int = 8 << 20, maxYAMLNodes: Int = 1_000_000, maxDepth: Int = 64, maxResources: Int = 100_000,
+        maxTotalYAMLNodes: Int = 4_000_000, maxTotalBytes: Int = 64 << 20, timeLimit: Duration? = nil
+    ) {
         self.maxFileSize = maxFileSize
         self.maxYAMLNodes = maxYAMLNodes
         self.maxDepth = maxDepth
+        self.maxResources = maxResources
+        self.maxTotalYAMLNodes = maxTotalYAMLNodes
+        self.maxTotalBytes = maxTotalBytes
+        self.timeLimit = timeLimit
     }
 }
 
@@ -61,15 +80,26 @@ public struct KustomizeBuilder: Sendable {
     public func build(root: URL, path: String, overrides: KustomizationOverrides) throws(KustomizeError)
         -> [JSONValue]
     {
+        try BuildMeter(options: options).bind { () throws(KustomizeError) in
+            try metredBuild(root: root, path: path, overrides: overrides)
+        }
+    }
+
+    /// ``build(root:path:overrides:)`` with the meter bound to this thread.
+    private func metredBuild(root: URL, path: String, overrides: KustomizationOverrides) throws(KustomizeError)
+        -> [JSONValue]
+    {
         let loader = try Loader(root: root, maxFileSize: options.maxFileSize, restrictor: options.loadRestrictor)
         let directory = try loader.resolve(path.isEmpty ? "." : path, from: loader.root)
         guard loader.isDirectory(directory) else { throw .fileNotFound(path: path) }
         var context = BuildContext(loader: loader, options: options)
         var accumulation = try context.buildDirectory(
             directory, stack: [], allowGenerated: true, allowComponent: true, overrides: overrides)
+        try BuildMeter.current?.checkTime(path)
         BuiltinPlugins.addHashSuffixes(to: &accumulation.resources)
         NameReferences.fix(&accumulation.resources, extraRules: accumulation.config.extraNameReferenceRules)
         try accumulation.resolveVars()
+        try BuildMeter.current?.checkTime(path)
         // Objects annotated `config.kubernetes.io/local-config` (other than "false") serve the build only.
         accumulation.resources.removeAll { resource in
             resource.object[path: ["metadata", "annotations", "config.kubernetes.io/local-config"]]

@@ -24,6 +24,10 @@ public enum KustomizeError: Error, Sendable, Equatable, CustomStringConvertible 
     case patchFailed(file: String, detail: String)
     /// Resources include each other in a cycle.
     case cycle(path: String)
+    /// The build as a whole went over one of its totals (``KustomizeOptions``), at `path`.
+    case buildTooLarge(path: String, what: String, limit: Int)
+    /// The build ran longer than ``KustomizeOptions/timeLimit``; `path` is what it was doing then.
+    case buildTimedOut(path: String, limit: Duration)
 
     /// A short CamelCase reason, bounded, for conditions and metric labels.
     public var reason: String {
@@ -39,6 +43,8 @@ public enum KustomizeError: Error, Sendable, Equatable, CustomStringConvertible 
         case .duplicateResource: "DuplicateResource"
         case .patchFailed: "PatchFailed"
         case .cycle: "Cycle"
+        case .buildTooLarge: "BuildTooLarge"
+        case .buildTimedOut: "BuildTimedOut"
         }
     }
 
@@ -68,6 +74,12 @@ public enum KustomizeError: Error, Sendable, Equatable, CustomStringConvertible 
             "'\(file)': failed to apply patch: \(detail)"
         case .cycle(let path):
             "'\(path)': kustomizations include each other in a cycle; break the cycle"
+        case .buildTooLarge(let path, let what, let limit):
+            "'\(path)': the build went over its limit of \(limit) \(what) (a base counts each time it is included); "
+                + "a base included from many places multiplies its objects: include each base once"
+        case .buildTimedOut(let path, let limit):
+            "'\(path)': the build ran longer than its \(limit) limit and was stopped; "
+                + "split the kustomization or look for a base included from many places"
         }
     }
 

@@ -93,6 +93,7 @@ struct Loader: Sendable {
             count += chunk
         }
         guard count <= maxFileSize else { throw .fileTooLarge(path: relative(path), limit: maxFileSize) }
+        try BuildMeter.current?.charge(bytes: count, path: relative(path))
         return Data(bytes[..<count])
     }
 

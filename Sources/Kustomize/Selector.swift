@@ -39,7 +39,8 @@ struct Selector {
         func matches(_ value: String) -> Bool {
             if value == text { return true }
             guard !isLiteral, let expression else { return false }
-            return expression.matches(value)
+            // Past the build's time limit a match gives up; the build's next check then stops it.
+            return expression.matches(value) { BuildMeter.current?.isOverTime ?? false }
         }
     }
 

@@ -19,7 +19,8 @@ public enum YAMLCodec {
         do {
             // Hostile shapes (aliased or nested collection keys, alias bombs, deep nesting) are refused before Yams
             // composes the stream: its duplicate-key check hashes whole key trees.
-            try YAMLPreflight.check(text, limits: YAMLLimits(maxNodes: maxNodes))
+            let nodes = try YAMLPreflight.check(text, limits: YAMLLimits(maxNodes: maxNodes))
+            try BuildMeter.current?.charge(nodes: nodes, path: file)
             // Tags are resolved here (`ScalarKind`), not by Yams' regular-expression resolver: compiling those
             // expressions loads ICU, which costs more than a small build.
             let parser = try Parser(yaml: text, resolver: .basic)

@@ -36,6 +36,7 @@ package func registerControllers(manager: Manager, options: ManagerOptions) thro
             var kustomizeOptions = KustomizationControllerOptions()
             kustomizeOptions.concurrency = options.concurrency
             kustomizeOptions.requeueDependency = options.requeueDependency.duration
+            kustomizeOptions.buildTimeout = options.buildTimeout.duration
             kustomizeOptions.noCrossNamespaceRefs = options.noCrossNamespaceRefs
             kustomizeOptions.noRemoteBases = true  // Petrel never fetches remote bases, whatever the flag says
             kustomizeOptions.defaultServiceAccount = options.defaultServiceAccount

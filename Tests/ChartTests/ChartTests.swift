@@ -12,7 +12,7 @@ struct ChartTests {
         "--leader-election-namespace", "--leader-election-id", "--lease-duration", "--renew-deadline",
         "--retry-period", "--metrics-addr", "--health-addr", "--watch-label-selector", "--log-level",
         "--log-encoding", "--storage-path", "--storage-addr", "--storage-adv-addr", "--requeue-dependency",
-        "--no-cross-namespace-refs", "--no-remote-bases", "--default-service-account", "--require-secret-url-binding",
+        "--build-timeout", "--no-cross-namespace-refs", "--no-remote-bases", "--default-service-account", "--require-secret-url-binding",
         "--kube-api-qps",
         "--kube-api-burst", "--graceful-shutdown-timeout", "--controllers",
     ]
@@ -221,7 +221,8 @@ struct ChartTests {
             "replicas": 2,
             "controller": [
                 "concurrency": 8, "controllers": ["kustomization"], "logLevel": "debug", "logEncoding": "console",
-                "watchLabelSelector": "team=a", "requeueDependency": "10s", "noCrossNamespaceRefs": true,
+                "watchLabelSelector": "team=a", "requeueDependency": "10s", "buildTimeout": "1m",
+                "noCrossNamespaceRefs": true,
                 "noRemoteBases": true, "defaultServiceAccount": "applier", "requireSecretURLBinding": true,
                 "kubeAPIQPS": 20, "kubeAPIBurst": 40,
                 "gracefulShutdownTimeout": "45s", "extraArgs": ["--some-future-flag=1"],
@@ -240,7 +241,8 @@ struct ChartTests {
         let args = deployment.managerArgs
         for expected in [
             "--concurrency=8", "--controllers=kustomization", "--log-level=debug", "--log-encoding=console",
-            "--watch-label-selector=team=a", "--requeue-dependency=10s", "--no-cross-namespace-refs",
+            "--watch-label-selector=team=a", "--requeue-dependency=10s", "--build-timeout=1m",
+            "--no-cross-namespace-refs",
             "--no-remote-bases", "--default-service-account=applier", "--require-secret-url-binding",
             "--kube-api-qps=20", "--kube-api-burst=40",
             "--graceful-shutdown-timeout=45s", "--some-future-flag=1", "--leader-elect", "--leader-election-id=petrel-x",

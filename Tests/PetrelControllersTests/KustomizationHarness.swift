@@ -51,7 +51,7 @@ struct KustomizationHarness {
     /// Runs `body` with everything started, then stops it all.
     static func run(
         requeueDependency: Duration = .seconds(1), noCrossNamespaceRefs: Bool = false,
-        defaultServiceAccount: String? = nil,
+        defaultServiceAccount: String? = nil, buildTimeout: Duration = .seconds(30),
         recorder makeRecorder: (@Sendable (KubeClient, Logger) -> any EventRecording)? = nil,
         _ body: @Sendable (KustomizationHarness) async throws -> Void
     ) async throws {
@@ -81,6 +81,7 @@ struct KustomizationHarness {
                     let recorder = makeRecorder?(client, logger) ?? events
                     // Tests run intervals of a second to see drift checks quickly.
                     options.minimumInterval = .milliseconds(100)
+                    options.buildTimeout = buildTimeout
                     let controller = KustomizationController.make(
                         client: client, informers: factory, recorder: recorder, options: options, logger: logger)
                     let harness = KustomizationHarness(
@@ -219,10 +220,11 @@ struct KustomizationHarness {
     /// Waits until the Kustomization's Ready condition has `status` and its reason is `reason`; returns it.
     @discardableResult
     func waitForReady(
-        _ name: String, status: ConditionStatus, reason: String, messageContains fragment: String = ""
+        _ name: String, status: ConditionStatus, reason: String, messageContains fragment: String = "",
+        timeout: Duration = .seconds(20)
     ) async throws -> Kustomization? {
         var last: Kustomization?
-        let held = try await eventually("\(name) Ready=\(status.rawValue) \(reason) '\(fragment)'") {
+        let held = try await eventually("\(name) Ready=\(status.rawValue) \(reason) '\(fragment)'", timeout: timeout) {
             last = try await kustomization(name)
             guard let ready = last?.status.conditions.find(ConditionType.ready) else { return false }
             return ready.status == status && ready.reason == reason

@@ -13,7 +13,7 @@ struct ControllerBinaryTests {
         "--leader-election-namespace", "--leader-election-id", "--lease-duration", "--renew-deadline",
         "--retry-period", "--metrics-addr", "--health-addr", "--watch-label-selector", "--log-level",
         "--log-encoding", "--storage-path", "--storage-addr", "--storage-adv-addr", "--requeue-dependency",
-        "--no-cross-namespace-refs", "--no-remote-bases", "--default-service-account", "--require-secret-url-binding",
+        "--build-timeout", "--no-cross-namespace-refs", "--no-remote-bases", "--default-service-account", "--require-secret-url-binding",
         "--kube-api-qps",
         "--kube-api-burst", "--graceful-shutdown-timeout", "--controllers",
     ]

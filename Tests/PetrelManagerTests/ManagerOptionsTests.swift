@@ -19,6 +19,7 @@ struct ManagerOptionsTests {
         #expect(options.logLevel == .info && options.logEncoding == .json)
         #expect(options.storagePath == "/data" && options.storageAddr == ":9090")
         #expect(options.requeueDependency.duration == .seconds(30))
+        #expect(options.buildTimeout.duration == .seconds(30))
         #expect(options.kubeAPIQPS == 50 && options.kubeAPIBurst == 300)
         #expect(options.gracefulShutdownTimeout.duration == .seconds(30))
         #expect(options.controllers.names == [.gitrepository, .kustomization])
@@ -33,7 +34,7 @@ struct ManagerOptionsTests {
         let options = try ManagerOptions.parse([
             "--no-leader-elect", "--metrics-addr", "0", "--health-addr", "127.0.0.1:9441", "--controllers",
             "kustomization", "--graceful-shutdown-timeout", "1m30s", "--requeue-dependency", "500ms",
-            "--storage-adv-addr", "source.petrel-system:80", "--leader-election-namespace", "ops",
+            "--build-timeout", "2m", "--storage-adv-addr", "source.petrel-system:80", "--leader-election-namespace", "ops",
         ])
         let configuration = options.managerConfiguration(identity: "me")
         #expect(configuration.leaderElection == nil)
@@ -41,6 +42,7 @@ struct ManagerOptionsTests {
         #expect(configuration.healthAddress == ListenAddress(host: "127.0.0.1", port: 9441))
         #expect(configuration.gracefulShutdownTimeout == .seconds(90))
         #expect(options.requeueDependency.duration == .milliseconds(500))
+        #expect(options.buildTimeout.duration == .seconds(120))
         #expect(options.controllers.names == [.kustomization])
         #expect(options.storageAdvertisedAddress == "source.petrel-system:80")
         let elected = try ManagerOptions.parse(["--leader-election-namespace", "ops", "--lease-duration", "20s"])

@@ -80,10 +80,16 @@ package struct ArtifactFetcher: Sendable {
         let archive = scratch.appendingPathComponent("artifact.tar.gz")
         let root = scratch.appendingPathComponent("root")
         try await fetch(url: url, digest: digest, to: archive)
+        let limits = self.limits
         do {
-            try TarGzExtractor.extract(archive: archive, into: root, limits: limits)
-        } catch {
+            // Off the cooperative pool: extraction is bounded in bytes and entries, not in time.
+            _ = try await BlockingWork.run(name: "petrel-extract") {
+                try TarGzExtractor.extract(archive: archive, into: root, limits: limits)
+            }
+        } catch let error as TarGzExtractionError {
             throw KustomizationError.artifactFailed("failed to extract the artifact from \(url): \(error.message)")
+        } catch {
+            throw KustomizationError.artifactFailed("failed to extract the artifact from \(url): \(error)")
         }
         try? FileManager.default.removeItem(at: archive)
     }

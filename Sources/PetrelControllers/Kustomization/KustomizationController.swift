@@ -29,6 +29,10 @@ package struct KustomizationControllerOptions: Sendable {
     /// a loop and starve the others of the client's rate limit. Events (a new artifact, a spec change,
     /// `requestedAt`) are not delayed. Default 10 s.
     package var minimumInterval: Duration = .seconds(10)
+    /// The longest one Kustomization's build (kustomize build, substitution) may take (`--build-timeout`). Default
+    /// 30 s: a build of 1,000 objects takes a fraction of a second. Past it the build fails with `BuildFailed`
+    /// naming the Kustomization and the limit, and its worker moves on.
+    package var buildTimeout: Duration = .seconds(30)
 
     /// Options with every default.
     package init() {}

@@ -7,14 +7,23 @@ import PetrelAPI
 /// Builds the manifests of a Kustomization's path with the spec's overrides (Flux's generated
 /// `kustomization.yaml` around the path).
 package struct ManifestBuilder: Sendable {
-    /// A builder with the default kustomize limits.
-    package init() {}
+    /// The kustomize limits (per file and per build); the controller sets `timeLimit` from `--build-timeout`.
+    package var options: KustomizeOptions
+
+    /// A builder with the given kustomize limits (default: Kustomize's).
+    package init(options: KustomizeOptions = KustomizeOptions()) {
+        self.options = options
+    }
 
     /// Builds `spec.path` inside `root`.
     ///
+    /// - Parameter name: The Kustomization (`namespace/name`), named in the message of a build stopped by one of
+    ///   its budgets (time, resources, nodes, bytes).
     /// - Throws: ``KustomizationError/buildFailed(_:)`` naming the file and field; ``KustomizationError/artifactFailed(_:)``
     ///   when the path does not exist in the artifact.
-    package func build(root: URL, spec: KustomizationSpec) throws(KustomizationError) -> [JSONValue] {
+    package func build(root: URL, spec: KustomizationSpec, name: String? = nil) throws(KustomizationError)
+        -> [JSONValue]
+    {
         let path = Self.normalisedPath(spec.path)
         guard !path.hasPrefix("/"), !path.split(separator: "/").contains("..") else {
             throw .artifactFailed("spec.path '\(spec.path ?? "")' must be a relative path inside the artifact")
@@ -35,10 +44,14 @@ package struct ManifestBuilder: Sendable {
         }
         do {
             // Flux's kustomize-controller builds with LoadRestrictionsNone: files anywhere in the artifact.
-            var options = KustomizeOptions()
+            var options = self.options
             options.loadRestrictor = .none
             return try KustomizeBuilder(options).build(root: root, path: path, overrides: overrides)
         } catch {
+            if let name, error.reason == "BuildTimedOut" || error.reason == "BuildTooLarge" {
+                let flag = error.reason == "BuildTimedOut" ? " (--build-timeout)" : ""
+                throw .buildFailed("kustomize build of Kustomization \(name) stopped\(flag): \(error.message)")
+            }
             throw .buildFailed("kustomize build failed: \(error.message)")
         }
     }
@@ -53,15 +66,25 @@ package struct ManifestBuilder: Sendable {
 }
 
 extension KustomizationReconciler {
-    /// Builds the manifests and runs postBuild substitution.
+    /// Builds the manifests and runs postBuild substitution, off the cooperative pool and within
+    /// ``KustomizationControllerOptions/buildTimeout`` (the API reads for substitution variables included).
     ///
     /// The ConfigMaps and Secrets of `postBuild.substituteFrom` are read as the Kustomization's ServiceAccount when
     /// one applies (``acting(for:)``), like everything else read on its author's behalf: a tenant can substitute
     /// only what its ServiceAccount may `get`, and a refusal fails the build naming the object.
     ///
-    /// Conditions: Ready=False `BuildFailed` (or `ArtifactFailed` for a missing path) on failure.
+    /// Conditions: Ready=False `BuildFailed` (or `ArtifactFailed` for a missing path) on failure; a build past its
+    /// time limit fails with a message naming the Kustomization and the limit, and frees its worker.
     func build(_ object: Kustomization, root: URL) async throws -> [JSONValue] {
-        let built = try builder.build(root: root, spec: object.spec)
+        let limit = options.buildTimeout
+        let clock = ContinuousClock()
+        let start = clock.now
+        var limited = self.builder
+        limited.options.timeLimit = limit
+        let builder = limited
+        let spec = object.spec
+        let name = "\(object.metadata.namespace ?? "")/\(object.metadata.name ?? "")"
+        let built = try await offload(name, remaining: limit) { try builder.build(root: root, spec: spec, name: name) }
         let namespace = object.metadata.namespace ?? ""
         let client = acting(for: object).client
         let variables = try await SubstitutionVariables.resolve(object.spec.postBuild) { kind, name in
@@ -75,6 +98,27 @@ extension KustomizationReconciler {
                 return nil
             }
         }
-        return try Substitution.apply(to: built, variables: variables)
+        let remaining = limit - start.duration(to: clock.now)
+        return try await offload(name, remaining: remaining) { try Substitution.apply(to: built, variables: variables) }
+    }
+
+    /// Runs one step of the build on its own thread. The build checks its time limit itself and reports where it
+    /// stopped; the wait here ends a little later in any case (a step that cannot check, such as composing one large
+    /// YAML file, may overrun), so the worker is free soon after the limit.
+    private func offload<T: Sendable>(
+        _ name: String, remaining: Duration, _ body: @escaping @Sendable () throws -> T
+    ) async throws -> T {
+        let limit = options.buildTimeout
+        guard remaining > .zero else { throw KustomizationError.buildFailed(Self.timeLimitMessage(name, limit)) }
+        do {
+            return try await BlockingWork.run(name: "petrel-build", limit: remaining + .seconds(5), body)
+        } catch is BlockingWork.TimedOut {
+            throw KustomizationError.buildFailed(Self.timeLimitMessage(name, limit))
+        }
+    }
+
+    static func timeLimitMessage(_ name: String, _ limit: Duration) -> String {
+        "kustomize build of Kustomization \(name) stopped: it ran longer than the \(limit) limit (--build-timeout); "
+            + "split the kustomization or look for a base included from many places"
     }
 }

@@ -164,6 +164,6 @@ extension GitRepositoryReconciler {
 
     /// Runs blocking work (archiving thousands of files) on its own thread, off Swift's cooperative pool.
     static func offload<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await GitClient.runBlocking(body)
+        try await BlockingWork.run(name: "petrel-archive", body)
     }
 }

@@ -69,6 +69,11 @@ package struct ManagerOptions: ParsableArguments, Sendable {
     @Option(name: .customLong("requeue-dependency"), help: "How often a Kustomization waiting for a dependency is retried.")
     package var requeueDependency = DurationArgument(.seconds(30))
 
+    @Option(
+        name: .customLong("build-timeout"),
+        help: "The longest one Kustomization's build (kustomize build and postBuild substitution) may run.")
+    package var buildTimeout = DurationArgument(.seconds(30))
+
     @Flag(name: .customLong("no-cross-namespace-refs"), help: "Refuse references to sources in other namespaces.")
     package var noCrossNamespaceRefs = false
 
@@ -126,6 +131,9 @@ package struct ManagerOptions: ParsableArguments, Sendable {
         }
         guard gracefulShutdownTimeout.duration > .zero else {
             throw ValidationError("--graceful-shutdown-timeout must be positive, e.g. 30s")
+        }
+        guard buildTimeout.duration > .zero else {
+            throw ValidationError("--build-timeout must be positive, e.g. 30s")
         }
     }
 
