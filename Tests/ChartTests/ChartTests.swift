@@ -13,7 +13,7 @@ struct ChartTests {
         "--retry-period", "--metrics-addr", "--health-addr", "--watch-label-selector", "--log-level",
         "--log-encoding", "--storage-path", "--storage-addr", "--storage-adv-addr", "--requeue-dependency",
         "--no-cross-namespace-refs", "--no-remote-bases", "--default-service-account", "--kube-api-qps",
-        "--kube-api-burst", "--graceful-shutdown-timeout", "--controllers",
+        "--kube-api-burst", "--graceful-shutdown-timeout", "--watch-idle-timeout", "--controllers",
     ]
 
     @Test("the chart's crds/ are byte-identical to the repository's crds/")
@@ -170,7 +170,7 @@ struct ChartTests {
                 "concurrency": 8, "controllers": ["kustomization"], "logLevel": "debug", "logEncoding": "console",
                 "watchLabelSelector": "team=a", "requeueDependency": "10s", "noCrossNamespaceRefs": true,
                 "noRemoteBases": true, "defaultServiceAccount": "applier", "kubeAPIQPS": 20, "kubeAPIBurst": 40,
-                "gracefulShutdownTimeout": "45s", "extraArgs": ["--some-future-flag=1"],
+                "gracefulShutdownTimeout": "45s", "watchIdleTimeout": "90s", "extraArgs": ["--some-future-flag=1"],
             ],
             "leaderElection": [
                 "id": "petrel-x", "namespace": "leases", "leaseDuration": "30s", "renewDeadline": "20s",
@@ -188,7 +188,8 @@ struct ChartTests {
             "--concurrency=8", "--controllers=kustomization", "--log-level=debug", "--log-encoding=console",
             "--watch-label-selector=team=a", "--requeue-dependency=10s", "--no-cross-namespace-refs",
             "--no-remote-bases", "--default-service-account=applier", "--kube-api-qps=20", "--kube-api-burst=40",
-            "--graceful-shutdown-timeout=45s", "--some-future-flag=1", "--leader-elect", "--leader-election-id=petrel-x",
+            "--graceful-shutdown-timeout=45s", "--watch-idle-timeout=90s", "--some-future-flag=1", "--leader-elect",
+            "--leader-election-id=petrel-x",
             "--leader-election-namespace=leases", "--lease-duration=30s", "--renew-deadline=20s", "--retry-period=5s",
             "--kubeconfig=/etc/petrel/kubeconfig/config", "--context=prod", "--storage-path=/var/petrel",
             "--storage-addr=:9999", "--storage-adv-addr=petrel.example:9999", "--metrics-addr=:8081",

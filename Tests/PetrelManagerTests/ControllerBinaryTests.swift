@@ -14,7 +14,7 @@ struct ControllerBinaryTests {
         "--retry-period", "--metrics-addr", "--health-addr", "--watch-label-selector", "--log-level",
         "--log-encoding", "--storage-path", "--storage-addr", "--storage-adv-addr", "--requeue-dependency",
         "--no-cross-namespace-refs", "--no-remote-bases", "--default-service-account", "--kube-api-qps",
-        "--kube-api-burst", "--graceful-shutdown-timeout", "--controllers",
+        "--kube-api-burst", "--graceful-shutdown-timeout", "--watch-idle-timeout", "--controllers",
     ]
 
     @Test(

@@ -24,6 +24,9 @@ package struct KustomizationControllerOptions: Sendable {
     /// again, so a change of the server's rules for untouched objects (a new mutating webhook or admission policy)
     /// is noticed within this time. Default 1 hour; nil: until the object changes or the controller restarts.
     package var verifiedObjectMaxAge: Duration? = .seconds(3600)
+    /// The `host:port`s artifacts may be downloaded from (the artifact server's advertised address,
+    /// `--storage-adv-addr`). Default nil: any host, over http or https only.
+    package var artifactAddresses: Set<String>? = nil
 
     /// Options with every default.
     package init() {}
