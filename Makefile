@@ -5,7 +5,7 @@ PETREL_VENV := $(CURDIR)/.petrel/venv
 export PETREL_VENV
 export PATH := $(PETREL_VENV)/bin:$(PATH)
 
-.PHONY: all bootstrap build test run bench orderfile clean
+.PHONY: all bootstrap build test run bench chaos orderfile clean
 
 all: build
 
@@ -27,6 +27,10 @@ run: bootstrap
 ## make bench: benchmarks (never part of make test).
 bench: bootstrap
 	@bash scripts/bench.sh
+
+## make chaos: the fault-injection scenarios in their long form, as a benchmark (never part of make test).
+chaos: bootstrap
+	@bash scripts/chaos.sh
 
 ## make orderfile: regenerate scripts/petrel-controller.order (needs valgrind; about 4 minutes).
 orderfile: bootstrap

@@ -14,9 +14,13 @@ final class PetrelProcess: @unchecked Sendable {
     let stdoutFile: URL
     let stderrFile: URL
 
-    /// The directory holding the built executables (the test bundle sits next to them).
+    /// The directory holding the built executables: `$PETREL_BINARIES` (`make chaos` with release builds), else
+    /// the test bundle's folder (the debug executables sit next to it).
     static var binaries: URL {
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        if let folder = ProcessInfo.processInfo.environment["PETREL_BINARIES"], !folder.isEmpty {
+            return URL(fileURLWithPath: folder)
+        }
+        return URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
     }
 
     /// Starts `binary` (a product name) with `arguments`; output goes to `<directory>/<name>.out` and `.err`,
