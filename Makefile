@@ -5,7 +5,7 @@ PETREL_VENV := $(CURDIR)/.petrel/venv
 export PETREL_VENV
 export PATH := $(PETREL_VENV)/bin:$(PATH)
 
-.PHONY: all bootstrap build test run bench orderfile conformance clean
+.PHONY: all bootstrap build test run bench chaos orderfile conformance clean
 
 all: build
 
@@ -34,6 +34,10 @@ bench: bootstrap
 conformance: bootstrap
 	$(SWIFT) build --product petrel
 	$(PETREL_VENV)/bin/python scripts/krusty-replay.py $(CONFORMANCE_FLAGS)
+
+## make chaos: the fault-injection scenarios in their long form, as a benchmark (never part of make test).
+chaos: bootstrap
+	@bash scripts/chaos.sh
 
 ## make orderfile: regenerate scripts/petrel-controller.order (needs valgrind; about 4 minutes).
 orderfile: bootstrap

@@ -116,7 +116,11 @@ let package = Package(
             swiftSettings: swiftSettings),
         .target(
             name: "PetrelTesting",
-            dependencies: ["LocalAPIServer", "KubeClient", "GitSource", "KubeCore", "CZlib"],
+            dependencies: [
+                "LocalAPIServer", "KubeClient", "GitSource", "KubeCore", "CZlib",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings),
 
         // Layer 5
@@ -200,6 +204,16 @@ let package = Package(
                 "LocalAPIServer", "PetrelAPI",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings),
+        // Faults injected into the real binaries (petrel-apiserver, petrel-controller) through PetrelTesting's
+        // FaultProxy; `make test` runs the short form, `make chaos` the long one.
+        .testTarget(
+            name: "FaultTests",
+            dependencies: [
+                "PetrelTesting", "PetrelControllers", "ControllerRuntime", "KubeClient", "KubeCore", "LocalAPIServer",
+                "GitSource", "petrel-controller", "petrel-apiserver",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings),
         .testTarget(

@@ -234,11 +234,14 @@ extension TimeAmount {
 }
 
 /// Thrown by ``withRequestTimeout(_:_:)`` when the deadline passes first.
-struct RequestTimedOut: Error {}
+package struct RequestTimedOut: Error {
+    package init() {}
+}
 
 /// Runs `operation` with a deadline covering the whole exchange (head and body), cancelling it when time is up.
 /// AsyncHTTPClient's own deadline stops at the response head, so a server that stalls mid-body would hang without this.
-func withRequestTimeout<T: Sendable>(
+/// - Throws: ``RequestTimedOut`` when `timeout` passes first; else what `operation` throws.
+package func withRequestTimeout<T: Sendable>(
     _ timeout: Duration, _ operation: @escaping @Sendable () async throws -> T
 ) async throws -> T {
     try await withThrowingTaskGroup(of: T.self) { group in

@@ -87,8 +87,14 @@ public struct KubeConfig: Sendable, CustomStringConvertible {
     public var qps: Double
     /// Client-side rate limit: burst size. Default 100.
     public var burst: Int
-    /// Per-request timeout (not applied to watches, which use `timeoutSeconds`). Default 30 s.
+    /// Per-request timeout, head and body; for a watch, the wait for its response head (the stream itself is bounded
+    /// by `timeoutSeconds` and ``watchIdleTimeout``). Default 30 s.
     public var timeout: Duration
+    /// How long a watch may stay silent (no event, no bookmark, no byte) before it is treated as dead and closed,
+    /// so that a half-open connection (the server gone without FIN or RST: node loss, failover, a dropped NAT
+    /// entry) is noticed and the watch restarted. Keep it above the server's bookmark cadence (the API server
+    /// sends a bookmark about once a minute to watches that ask for them). Default 150 s.
+    public var watchIdleTimeout: Duration = .seconds(150)
     /// How many times a 429 Too Many Requests is retried, honouring `Retry-After`. Default 3.
     public var maxRetries: Int
     /// The name of the kubeconfig context used, if any.

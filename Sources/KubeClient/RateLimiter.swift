@@ -26,6 +26,12 @@ struct TokenBucket: Sendable {
         if tokens >= 0 { return .zero }
         return .milliseconds(Int64((-tokens / qps * 1000).rounded(.up)))
     }
+
+    /// Gives back a token taken by ``reserve(now:)`` that was never used (its request was cancelled while it
+    /// waited), so cancelled requests do not delay the ones after them.
+    mutating func refund() {
+        tokens = min(burst, tokens + 1)
+    }
 }
 
 /// A client-side rate limiter shared by all requests of a client.
@@ -37,9 +43,17 @@ actor RateLimiter {
         bucket = TokenBucket(qps: qps, burst: burst, now: ContinuousClock().now)
     }
 
-    /// Waits until the request may go.
+    /// Waits until the request may go. A wait cancelled half-way gives its token back: after a mass cancellation
+    /// (a graceful shutdown's drain timing out) the requests that follow, such as releasing the leader Lease, do
+    /// not queue behind requests that will never be sent.
     func acquire() async throws {
         let wait = bucket.reserve(now: clock.now)
-        if wait > .zero { try await Task.sleep(for: wait) }
+        guard wait > .zero else { return }
+        do {
+            try await Task.sleep(for: wait)
+        } catch {
+            bucket.refund()
+            throw error
+        }
     }
 }

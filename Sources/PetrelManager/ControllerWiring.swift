@@ -40,6 +40,9 @@ package func registerControllers(manager: Manager, options: ManagerOptions) thro
             kustomizeOptions.noCrossNamespaceRefs = options.noCrossNamespaceRefs
             kustomizeOptions.noRemoteBases = true  // Petrel never fetches remote bases, whatever the flag says
             kustomizeOptions.defaultServiceAccount = options.defaultServiceAccount
+            // Artifacts come from the artifact server only (status.artifact.url is not trusted to name any host).
+            kustomizeOptions.artifactAddresses = ArtifactFetcher.address(of: "http://\(options.storageAdvertisedAddress)/")
+                .map { [$0] }
             manager.add(
                 KustomizationController.make(
                     client: manager.client, informers: manager.informers, recorder: manager.recorder,

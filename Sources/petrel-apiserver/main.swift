@@ -24,6 +24,9 @@ struct PetrelAPIServer: AsyncParsableCommand {
     @Option(help: "How many recent changes a watch can resume from.")
     var watchHistory: Int = 10_000
 
+    @Option(help: "Seconds between the BOOKMARK events sent to watches that ask for them.")
+    var bookmarkInterval: Int = 10
+
     @Flag(
         help: """
             Serve HTTPS and require credentials. Without --tls-cert-file a CA and a serving certificate for \
@@ -51,6 +54,9 @@ struct PetrelAPIServer: AsyncParsableCommand {
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
         guard watchHistory > 0 else { throw ValidationError("--watch-history must be positive") }
+        guard (1...3600).contains(bookmarkInterval) else {
+            throw ValidationError("--bookmark-interval must be between 1 and 3600 seconds")
+        }
         if !tls, tlsCertFile != nil || tlsPrivateKeyFile != nil || clientCaFile != nil || tokenAuthFile != nil {
             throw ValidationError(
                 "--tls-cert-file, --tls-private-key-file, --client-ca-file and --token-auth-file need --tls")
@@ -66,23 +72,49 @@ struct PetrelAPIServer: AsyncParsableCommand {
         if let dataDir {
             try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
         }
-        var configuration = LocalAPIServer.Configuration(watchHistory: watchHistory, dataDirectory: dataDir)
+        var configuration = LocalAPIServer.Configuration(
+            watchHistory: watchHistory, bookmarkInterval: .seconds(bookmarkInterval), dataDirectory: dataDir)
         var credentials = LocalAPIServer.KubeconfigCredentials()
         if tls {
             try secure(&configuration, &credentials)
         }
         let server = try LocalAPIServer(configuration: configuration, logger: logger)
         let kubeconfig = writeKubeconfig
-        try await server.run(host: host, port: port) { [credentials] url in
-            if let kubeconfig {
-                do {
-                    try LocalAPIServer.writeKubeconfig(for: url, to: kubeconfig, credentials: credentials)
-                } catch {
-                    FileHandle.standardError.write(Data("petrel-apiserver: \(error)\n".utf8))
+        let (host, port, credentialsToWrite) = (self.host, self.port, credentials)
+        // SIGTERM and SIGINT stop the server by cancellation, which saves the state once more (--data-dir).
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                try await server.run(host: host, port: port) { url in
+                    if let kubeconfig {
+                        do {
+                            try LocalAPIServer.writeKubeconfig(for: url, to: kubeconfig, credentials: credentialsToWrite)
+                        } catch {
+                            FileHandle.standardError.write(Data("petrel-apiserver: \(error)\n".utf8))
+                        }
+                    }
+                    FileHandle.standardOutput.write(Data((url.absoluteString + "\n").utf8))
                 }
             }
-            FileHandle.standardOutput.write(Data((url.absoluteString + "\n").utf8))
+            group.addTask { await Self.terminationSignal() }
+            try await group.next()
+            group.cancelAll()
         }
+    }
+
+    /// Returns when the process receives SIGTERM or SIGINT.
+    private static func terminationSignal() async {
+        let sources = [SIGTERM, SIGINT].map { number -> any DispatchSourceSignal in
+            signal(number, SIG_IGN)
+            return DispatchSource.makeSignalSource(signal: number, queue: .global())
+        }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let once = OnceFlag()
+            for source in sources {
+                source.setEventHandler { if once.take() { continuation.resume() } }
+                source.resume()
+            }
+        }
+        for source in sources { source.cancel() }
     }
 
     /// Fills in TLS and authentication from the flags, generating what they do not name.
@@ -137,5 +169,19 @@ struct PetrelAPIServer: AsyncParsableCommand {
         let begin = "-----BEGIN CERTIFICATE-----"
         guard let range = chain.range(of: begin, options: .backwards) else { return chain }
         return String(chain[range.lowerBound...])
+    }
+}
+
+/// True the first time ``take()`` is called, false after.
+private final class OnceFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var taken = false
+
+    func take() -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        if taken { return false }
+        taken = true
+        return true
     }
 }

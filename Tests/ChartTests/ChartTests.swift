@@ -14,7 +14,7 @@ struct ChartTests {
         "--log-encoding", "--storage-path", "--storage-addr", "--storage-adv-addr", "--requeue-dependency",
         "--build-timeout", "--no-cross-namespace-refs", "--no-remote-bases", "--default-service-account", "--require-secret-url-binding",
         "--kube-api-qps",
-        "--kube-api-burst", "--graceful-shutdown-timeout", "--controllers",
+        "--kube-api-burst", "--graceful-shutdown-timeout", "--watch-idle-timeout", "--controllers",
     ]
 
     @Test("the chart's crds/ are byte-identical to the repository's crds/")
@@ -225,7 +225,7 @@ struct ChartTests {
                 "noCrossNamespaceRefs": true,
                 "noRemoteBases": true, "defaultServiceAccount": "applier", "requireSecretURLBinding": true,
                 "kubeAPIQPS": 20, "kubeAPIBurst": 40,
-                "gracefulShutdownTimeout": "45s", "extraArgs": ["--some-future-flag=1"],
+                "gracefulShutdownTimeout": "45s", "watchIdleTimeout": "90s", "extraArgs": ["--some-future-flag=1"],
             ],
             "leaderElection": [
                 "id": "petrel-x", "namespace": "leases", "leaseDuration": "30s", "renewDeadline": "20s",
@@ -245,7 +245,7 @@ struct ChartTests {
             "--no-cross-namespace-refs",
             "--no-remote-bases", "--default-service-account=applier", "--require-secret-url-binding",
             "--kube-api-qps=20", "--kube-api-burst=40",
-            "--graceful-shutdown-timeout=45s", "--some-future-flag=1", "--leader-elect", "--leader-election-id=petrel-x",
+            "--graceful-shutdown-timeout=45s", "--watch-idle-timeout=90s", "--some-future-flag=1", "--leader-elect", "--leader-election-id=petrel-x",
             "--leader-election-namespace=leases", "--lease-duration=30s", "--renew-deadline=20s", "--retry-period=5s",
             "--kubeconfig=/etc/petrel/kubeconfig/config", "--context=prod", "--storage-path=/var/petrel",
             "--storage-addr=:9999", "--storage-adv-addr=petrel.example:9999", "--metrics-addr=:8081",

@@ -193,4 +193,20 @@ struct KubeConfigTests {
         // After a second the bucket is full again (capped at the burst).
         #expect(bucket.reserve(now: start + .seconds(2)) == .zero)
     }
+
+    @Test("a token whose request was cancelled is given back: the next request does not wait for it")
+    func tokenBucketRefund() {
+        let start = ContinuousClock.now
+        var bucket = TokenBucket(qps: 10, burst: 1, now: start)
+        #expect(bucket.reserve(now: start) == .zero)
+        #expect(bucket.reserve(now: start) == .milliseconds(100))
+        #expect(bucket.reserve(now: start) == .milliseconds(200))
+        bucket.refund()  // the 200 ms waiter was cancelled
+        bucket.refund()  // and the 100 ms one
+        #expect(bucket.reserve(now: start) == .milliseconds(100), "only the first request's token is still owed")
+        bucket.refund()
+        bucket.refund()
+        bucket.refund()
+        #expect(bucket.reserve(now: start) == .zero, "never more than the burst")
+    }
 }

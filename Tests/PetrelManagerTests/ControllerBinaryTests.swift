@@ -15,7 +15,7 @@ struct ControllerBinaryTests {
         "--log-encoding", "--storage-path", "--storage-addr", "--storage-adv-addr", "--requeue-dependency",
         "--build-timeout", "--no-cross-namespace-refs", "--no-remote-bases", "--default-service-account", "--require-secret-url-binding",
         "--kube-api-qps",
-        "--kube-api-burst", "--graceful-shutdown-timeout", "--controllers",
+        "--kube-api-burst", "--graceful-shutdown-timeout", "--watch-idle-timeout", "--controllers",
     ]
 
     @Test(

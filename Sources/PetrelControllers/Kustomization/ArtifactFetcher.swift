@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import GitSource
+import KubeClient
 import Logging
 
 /// Downloads a source artifact, verifies its digest and extracts it into a temporary folder (Flux's
@@ -8,15 +9,22 @@ import Logging
 ///
 /// ## Guarantees
 /// - The archive is never extracted unless its `sha256:` digest matches the one in the source's status.
-/// - The download stops at ``maxDownloadSize`` bytes and after ``timeout``.
+/// - Only `http` and `https` URLs are fetched, and with ``allowedAddresses`` only from those `host:port`s (the
+///   advertised artifact server): `status.artifact.url` is written by whoever may write a GitRepository's status.
+/// - Redirects are not followed (the default client refuses them).
+/// - The download stops at ``maxDownloadSize`` bytes (checked against `Content-Length` first) and after
+///   ``timeout``, which covers the whole attempt, body included: a server that stops sending mid-body cannot hold a
+///   reconcile (and every reconcile waiting for the same digest) longer than that.
 /// - Without a ``cache``, ``withArtifact(url:digest:_:)`` removes the folder when its body returns or throws; with
 ///   one, the folder is shared by every reconcile of the same digest and kept while in use (``ArtifactCache``).
 package struct ArtifactFetcher: Sendable {
-    /// The HTTP client (default: the process-wide shared one).
+    /// The HTTP client (default: ``ArtifactFetcher/defaultClient``, which follows no redirect).
     package var http: HTTPClient
+    /// The `host:port`s artifacts may come from; `nil` (the default) accepts any host over http(s).
+    package var allowedAddresses: Set<String>?
     /// The largest archive accepted. Default 256 MiB.
     package var maxDownloadSize: Int
-    /// Per-attempt deadline. Default 60 s.
+    /// Per-attempt deadline, covering the response head and the whole body. Default 60 s.
     package var timeout: Duration
     /// Attempts for transport errors and 5xx answers. Default 3 (Flux uses 9 with backoff).
     package var attempts: Int
@@ -28,11 +36,13 @@ package struct ArtifactFetcher: Sendable {
 
     /// A fetcher with the given bounds.
     package init(
-        http: HTTPClient = .shared, maxDownloadSize: Int = 256 << 20, timeout: Duration = .seconds(60),
-        attempts: Int = 3, limits: ExtractionLimits = ExtractionLimits(), cache: ArtifactCache? = nil, logger: Logger
+        http: HTTPClient = ArtifactFetcher.defaultClient, allowedAddresses: Set<String>? = nil,
+        maxDownloadSize: Int = 256 << 20, timeout: Duration = .seconds(60), attempts: Int = 3,
+        limits: ExtractionLimits = ExtractionLimits(), cache: ArtifactCache? = nil, logger: Logger
     ) {
         self.cache = cache
         self.http = http
+        self.allowedAddresses = allowedAddresses
         self.maxDownloadSize = maxDownloadSize
         self.timeout = timeout
         self.attempts = max(1, attempts)
@@ -99,10 +109,11 @@ package struct ArtifactFetcher: Sendable {
         guard expected.hasPrefix("sha256:") else {
             throw .artifactFailed("unsupported artifact digest '\(expected)': only sha256 is supported")
         }
+        try check(url)
         var lastError = ""
         for attempt in 1...attempts {
             do {
-                let actual = try await download(url: url, to: file)
+                let actual = try await withRequestTimeout(timeout) { [self] in try await download(url: url, to: file) }
                 guard actual == expected else {
                     throw KustomizationError.artifactFailed(
                         "failed to verify artifact from \(url): computed digest \(actual) does not match \(expected)")
@@ -112,6 +123,8 @@ package struct ArtifactFetcher: Sendable {
                 throw error
             } catch let error as RetryableDownloadError {
                 lastError = error.detail
+            } catch is RequestTimedOut {
+                lastError = "the download did not complete within \(timeout)"
             } catch {
                 lastError = "\(error)"
             }
@@ -122,6 +135,37 @@ package struct ArtifactFetcher: Sendable {
     }
 
     private struct RetryableDownloadError: Error { var detail: String }
+
+    /// An HTTP client for artifacts only: no redirects, 10 s to connect, 30 s of silence at most between reads.
+    /// It lives as long as the process, as `HTTPClient.shared` does.
+    package static let defaultClient: HTTPClient = {
+        var configuration = HTTPClient.Configuration(
+            timeout: HTTPClient.Configuration.Timeout(connect: .seconds(10), read: .seconds(30)))
+        configuration.redirectConfiguration = .disallow
+        configuration.httpVersion = .http1Only
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
+
+    /// The `host:port` of an `http(s)` URL with a host (the scheme's default port when none is given), else nil.
+    package static func address(of url: String) -> String? {
+        guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
+            scheme == "http" || scheme == "https", let host = components.host, !host.isEmpty
+        else { return nil }
+        let port = components.port ?? (scheme == "https" ? 443 : 80)
+        return host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+    }
+
+    /// Refuses URLs that are not http(s), or not on an allowed address.
+    private func check(_ url: String) throws(KustomizationError) {
+        guard let address = Self.address(of: url) else {
+            throw .artifactFailed(
+                "refusing artifact URL '\(url.prefix(200))': only http:// and https:// URLs with a host are fetched")
+        }
+        guard let allowedAddresses, !allowedAddresses.contains(address) else { return }
+        throw .artifactFailed(
+            "refusing artifact URL '\(url.prefix(200))': \(address) is not the artifact server's address "
+                + "(\(allowedAddresses.sorted().joined(separator: ", "))); check --storage-adv-addr")
+    }
 
     /// Streams the body into `file`; returns its digest.
     private func download(url: String, to file: URL) async throws -> String {
@@ -135,6 +179,10 @@ package struct ArtifactFetcher: Sendable {
         default:
             throw KustomizationError.artifactFailed(
                 "failed to download artifact from \(url): HTTP \(response.status.code)")
+        }
+        if let length = response.headers.first(name: "Content-Length").flatMap(Int.init), length > maxDownloadSize {
+            throw KustomizationError.artifactFailed(
+                "artifact from \(url) is larger than the \(maxDownloadSize)-byte limit (Content-Length \(length))")
         }
         guard FileManager.default.createFile(atPath: file.path, contents: nil),
             let handle = try? FileHandle(forWritingTo: file)

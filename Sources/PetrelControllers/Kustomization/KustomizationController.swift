@@ -33,6 +33,9 @@ package struct KustomizationControllerOptions: Sendable {
     /// 30 s: a build of 1,000 objects takes a fraction of a second. Past it the build fails with `BuildFailed`
     /// naming the Kustomization and the limit, and its worker moves on.
     package var buildTimeout: Duration = .seconds(30)
+    /// The `host:port`s artifacts may be downloaded from (the artifact server's advertised address,
+    /// `--storage-adv-addr`). Default nil: any host, over http or https only.
+    package var artifactAddresses: Set<String>? = nil
 
     /// Options with every default.
     package init() {}

@@ -9,10 +9,11 @@ extension KustomizationReconciler {
     ///
     /// `MirrorPrune` (default) deletes iff `spec.prune`; `Delete` always; `WaitForTermination` deletes and waits, up
     /// to the timeout, until the objects are gone; `Orphan` never. A suspended Kustomization or an empty inventory
-    /// deletes nothing. As in Flux, a failed prune is reported (Warning Event) and the finalizer is removed anyway,
-    /// so the Kustomization never hangs in deletion. Pruning acts as the Kustomization's ServiceAccount (see
-    /// ``acting(for:)``); when that account no longer exists, pruning is skipped with a Warning Event (Flux's
-    /// `CanImpersonate`).
+    /// deletes nothing. As in Flux, a failed prune is reported (Warning Event) and thrown, so the deletion is retried
+    /// with backoff and the finalizer stays until the objects are gone: removing it after a transient failure (the
+    /// API server restarting half-way through) would orphan the objects not yet deleted. Pruning acts as the
+    /// Kustomization's ServiceAccount (see ``acting(for:)``); when that account no longer exists, pruning is skipped
+    /// with a Warning Event and the finalizer removed (Flux's `CanImpersonate`).
     func finalize(_ object: Kustomization, json: JSONValue, logger: Logger) async throws {
         guard object.metadata.hasFinalizer(WellKnown.finalizer) else { return }
         let entries = object.status.inventory?.entries ?? []
@@ -45,9 +46,9 @@ extension KustomizationReconciler {
                     try await tenant.waitForDeletion(ids, timeout: object.effectiveTimeout.duration)
                 }
             } catch {
-                let message = "failed to prune the inventory on deletion: \(error)"
-                logger.error("\(message)")
+                let message = "failed to prune the inventory on deletion (retrying): \(error)"
                 await recorder.record(.warning, reason: ConditionReason.pruneFailed, message: message, about: json)
+                throw error
             }
         }
         try await patchFinalizers(of: object, adding: false)

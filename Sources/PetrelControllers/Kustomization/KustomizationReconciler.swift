@@ -56,7 +56,8 @@ package struct KustomizationReconciler: Reconciler {
         self.logger = logger
         self.engine = ApplyEngine(client: client, fieldManager: Self.fieldManager, logger: logger)
         // One extracted copy of each artifact revision for all reconciles (see ArtifactCache).
-        self.fetcher = fetcher ?? ArtifactFetcher(cache: ArtifactCache(), logger: logger)
+        self.fetcher =
+            fetcher ?? ArtifactFetcher(allowedAddresses: options.artifactAddresses, cache: ArtifactCache(), logger: logger)
         self.builder = builder
         self.memo = AppliedSetMemo()
         self.verifiedObjects = VerifiedObjectsMemo()

@@ -1,4 +1,5 @@
 import ControllerRuntime
+import KubeClient
 import Logging
 import ServiceLifecycle
 import Synchronization
@@ -48,6 +49,27 @@ extension Manager {
     }
 
     private func runElected(_ election: LeaderElectionConfiguration, stop: OneShotSignal) async throws {
+        // The Lease gets a client of its own (connections and rate limiter), as controller-runtime's leader election
+        // does: renewals and the release on shutdown must never queue behind the controllers' requests (a backlog
+        // of applies at --kube-api-qps would otherwise delay a renewal past the renew deadline).
+        let electionClient: KubeClient
+        do {
+            electionClient = try KubeClient(config: client.config, logger: logger)
+        } catch {
+            throw ManagerError.configuration("cannot create the leader election client: \(error)")
+        }
+        do {
+            try await runElected(election, client: electionClient, stop: stop)
+        } catch {
+            try? await electionClient.shutdown()
+            throw error
+        }
+        try? await electionClient.shutdown()
+    }
+
+    private func runElected(
+        _ election: LeaderElectionConfiguration, client: KubeClient, stop: OneShotSignal
+    ) async throws {
         let elector = LeaderElector(
             client: client, namespace: election.namespace, name: election.name, identity: election.identity,
             timing: election.timing, logger: logger)

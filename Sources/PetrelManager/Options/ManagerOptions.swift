@@ -107,6 +107,11 @@ package struct ManagerOptions: ParsableArguments, Sendable {
         help: "How long in-flight reconciles may finish after SIGTERM before they are cancelled.")
     package var gracefulShutdownTimeout = DurationArgument(.seconds(30))
 
+    @Option(
+        name: .customLong("watch-idle-timeout"),
+        help: "How long a watch may stay silent before it is treated as dead and restarted; keep it above the API server's bookmark cadence (about 1m).")
+    package var watchIdleTimeout = DurationArgument(.seconds(150))
+
     @Option(name: .customLong("controllers"), help: "Comma-separated controllers to run: gitrepository, kustomization.")
     package var controllers = ControllerSelection(ControllerName.allCases)
 
@@ -134,6 +139,9 @@ package struct ManagerOptions: ParsableArguments, Sendable {
         }
         guard buildTimeout.duration > .zero else {
             throw ValidationError("--build-timeout must be positive, e.g. 30s")
+        }
+        guard watchIdleTimeout.duration >= .seconds(1) else {
+            throw ValidationError("--watch-idle-timeout must be at least 1s, e.g. 150s")
         }
     }
 
@@ -164,6 +172,7 @@ package struct ManagerOptions: ParsableArguments, Sendable {
         }
         config.qps = kubeAPIQPS
         config.burst = kubeAPIBurst
+        config.watchIdleTimeout = watchIdleTimeout.duration
         return config
     }
 
