@@ -7,6 +7,9 @@ struct Resource: Sendable {
     var file: String
     /// Names the object had before renames (prefix, suffix, hash), oldest first.
     var previousNames: [String] = []
+    /// The kind the object had with each of `previousNames` (a patch may change both), so that the pairs are
+    /// kustomize's previous ids.
+    var previousKinds: [String] = []
     /// Namespaces the object had before the namespace transformer.
     var previousNamespaces: [String] = []
     /// Prefixes and suffixes applied, outermost last, used to pick among same-named references.
@@ -30,7 +33,24 @@ struct Resource: Sendable {
     mutating func rename(_ newName: String) {
         guard newName != name else { return }
         previousNames.append(name)
+        previousKinds.append(kind)
         object.set(path: ["metadata", "name"], to: .string(newName))
+    }
+
+    /// After a patch, remembers the name and kind the object had in `before` if the patch changed them, so that
+    /// later patches and references may still use the old ones (kustomize's previous ids).
+    mutating func recordRename(from before: JSONValue) {
+        let oldName = before[path: ["metadata", "name"]]?.stringValue ?? ""
+        let oldKind = before["kind"]?.stringValue ?? ""
+        guard oldName != name || oldKind != kind else { return }
+        previousNames.append(oldName)
+        previousKinds.append(oldKind)
+    }
+
+    /// Whether the object has, or had, this kind and name together.
+    func hasOrHad(kind: String, name: String) -> Bool {
+        (self.kind == kind && self.name == name)
+            || zip(previousKinds, previousNames).contains { $0.0 == kind && $0.1 == name }
     }
 
     /// After an in-place edit (a strategic-merge patch), gives every field of a shared group the value that the
