@@ -11,8 +11,19 @@ package enum StrategicMerge {
         "containers": "name", "initContainers": "name", "ephemeralContainers": "name", "volumes": "name",
         "env": "name", "imagePullSecrets": "name", "volumeMounts": "mountPath", "volumeDevices": "devicePath",
         "hostAliases": "ip", "readinessGates": "conditionType", "topologySpreadConstraints": "topologyKey",
-        "resourceClaims": "name",
+        "resourceClaims": "name", "webhooks": "name", "secrets": "name", "ownerReferences": "uid",
+        "conditions": "type",
     ]
+
+    /// Lists of scalars that Kubernetes' schema merges (`metadata.finalizers`): the patch's values in its order,
+    /// then the target's others; nil for any other list.
+    static func mergePrimitives(field: String, _ target: [JSONValue], _ patch: [JSONValue]) -> [JSONValue]? {
+        guard field == "finalizers", (target + patch).allSatisfy({ $0.objectValue == nil && $0.arrayValue == nil })
+        else { return nil }
+        var result: [JSONValue] = []
+        for value in patch + target where !result.contains(value) { result.append(value) }
+        return result
+    }
 
     /// `target` with `patch` merged in; `nil` when the patch deletes the whole object.
     package static func merge(_ target: JSONValue, _ patch: JSONValue, schema: Bool = true) -> JSONValue? {
@@ -36,7 +47,9 @@ package enum StrategicMerge {
             case (.object, .object):
                 result[key] = merge(existing, value, schema: schema)
             case (.array(let targetItems), .array(let patchItems)):
-                result[key] = .array(mergeList(field: key, targetItems, patchItems, schema: schema))
+                // A ServiceAccount's own imagePullSecrets have no merge key in Kubernetes' schema (a pod's do).
+                let keyed = schema && !(key == "imagePullSecrets" && result["kind"]?.stringValue == "ServiceAccount")
+                result[key] = .array(mergeList(field: key, targetItems, patchItems, schema: keyed))
             default:
                 result[key] = strip(value)
             }
@@ -72,30 +85,47 @@ package enum StrategicMerge {
     }
 
     static func mergeList(field: String, _ target: [JSONValue], _ patch: [JSONValue], schema: Bool) -> [JSONValue] {
-        let replaceAll = patch.contains { $0["$patch"]?.stringValue == "replace" }
-        if replaceAll {
-            return patch.filter { $0["$patch"]?.stringValue != "replace" }.compactMap(strip)
+        // `- $patch: replace` alone replaces the list; with other fields it is an element (see below).
+        let isReplaceDirective = { (item: JSONValue) in
+            item["$patch"]?.stringValue == "replace" && item.objectValue?.count == 1
         }
+        if patch.contains(where: isReplaceDirective) {
+            return patch.filter { !isReplaceDirective($0) }.compactMap(strip)
+        }
+        if schema, let primitive = mergePrimitives(field: field, target, patch) { return primitive }
         let realPatchItems = patch.filter { $0["$patch"]?.stringValue != "delete" }
         guard schema, let key = mergeKey(field: field, target + realPatchItems) ?? mergeKey(field: field, patch) else {
             return patch.compactMap(strip)
         }
-        // Like apimachinery's strategic merge: the patch's elements first, in patch order (merged with their
-        // counterparts), then the target's remaining elements in their order.
+        // As kyaml merges with kustomize's options: the patch's elements first, in patch order (merged with their
+        // counterparts), then the target's remaining elements in their order. For lists keyed by two fields
+        // (ports, topology spread constraints), the target's elements are moved after the new ones instead.
+        let secondary = secondaryKey(field: field)
         var result: [JSONValue] = []
-        var used = Set<Int>()
+        var merged: [Int: JSONValue] = [:]
+        var deleted = Set<Int>()
         for item in patch {
             guard let id = item[key] else { continue }
             if let index = target.indices.first(where: {
-                !used.contains($0) && target[$0][key] == id && sameProtocol(key, target[$0], item)
+                merged[$0] == nil && !deleted.contains($0) && target[$0][key] == id
+                    && sameSecondary(secondary, target[$0], item)
             }) {
-                used.insert(index)
-                if let merged = merge(target[index], item, schema: schema) { result.append(merged) }
+                // kyaml leaves an existing element alone when the patch's element says `$patch: replace`.
+                let replacing = item["$patch"]?.stringValue == "replace"
+                if let value = replacing ? target[index] : merge(target[index], item, schema: schema) {
+                    merged[index] = value
+                    if secondary == nil { result.append(value) }
+                } else {
+                    deleted.insert(index)
+                }
             } else if item["$patch"]?.stringValue != "delete", let stripped = strip(item) {
                 result.append(stripped)
             }
         }
-        for index in target.indices where !used.contains(index) { result.append(target[index]) }
+        for index in target.indices where !deleted.contains(index) {
+            if secondary == nil && merged[index] != nil { continue }
+            result.append(merged[index] ?? target[index])
+        }
         return result
     }
 }
@@ -108,9 +138,20 @@ extension StrategicMerge {
 }
 
 extension StrategicMerge {
-    /// Ports are keyed by port and protocol together (TCP when unset), as Kubernetes' schema says.
-    static func sameProtocol(_ key: String, _ lhs: JSONValue, _ rhs: JSONValue) -> Bool {
-        guard key == "port" || key == "containerPort" else { return true }
-        return (lhs["protocol"]?.stringValue ?? "TCP") == (rhs["protocol"]?.stringValue ?? "TCP")
+    /// The second key of lists Kubernetes' schema keys by two fields: ports by port and `protocol`, topology spread
+    /// constraints by topologyKey and `whenUnsatisfiable`.
+    static func secondaryKey(field: String) -> String? {
+        switch field {
+        case "ports": "protocol"
+        case "topologySpreadConstraints": "whenUnsatisfiable"
+        default: nil
+        }
+    }
+
+    /// Whether two elements agree on the second key; an element without it matches any value (kyaml merges the
+    /// key values of such elements).
+    static func sameSecondary(_ key: String?, _ lhs: JSONValue, _ rhs: JSONValue) -> Bool {
+        guard let key, let left = lhs[key], let right = rhs[key] else { return true }
+        return left == right
     }
 }
