@@ -92,7 +92,9 @@ struct BuiltinPlugins {
         case "ReplicaCountTransformer":
             try transformReplicas(config, on: &resources)
         case "ImageTagTransformer":
-            try Images.apply([config["imageTag"] ?? .object(JSONObject())], file: file, to: &resources)
+            let imageTag = config["imageTag"] ?? .object(JSONObject())
+            try Images.apply([imageTag], file: file, to: &resources)
+            try Images.apply(imageTag, at: try specs(config), file: file, to: &resources)
         case "HashTransformer":
             Self.addHashSuffixes(to: &resources)
         case "ValueAddTransformer":
@@ -165,6 +167,10 @@ struct BuiltinPlugins {
             }
             synthetic["patchesStrategicMerge"] = .array(items)
         case "PatchJson6902Transformer":
+            guard config[path: ["target", "name"]]?.stringValue?.isEmpty == false else {
+                throw .invalidField(
+                    file: file, field: "transformers", detail: "PatchJson6902Transformer must specify the target name")
+            }
             if let operations = config["jsonOp"] { entry["patch"] = operations }
             synthetic["patchesJson6902"] = .array([entry])
         default:

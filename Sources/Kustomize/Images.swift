@@ -11,19 +11,37 @@ enum Images {
 
     static func apply(_ entries: [JSONValue], file: String, to resources: inout [Resource]) throws(KustomizeError) {
         var overrides: [Override] = []
-        for entry in entries {
-            guard let name = entry["name"]?.stringValue else {
-                throw .invalidField(file: file, field: "images", detail: "each entry needs a name")
-            }
-            let tag = entry["newTag"].map(ContentHash.scalarText)
-            overrides.append(
-                Override(
-                    name: name, newName: entry["newName"]?.stringValue, newTag: tag,
-                    digest: entry["digest"]?.stringValue))
-        }
+        for entry in entries { overrides.append(try parse(entry, file: file)) }
         guard !overrides.isEmpty else { return }
         for index in resources.indices {
             walk(&resources[index].object, overrides: overrides)
+        }
+    }
+
+    /// One entry of `images` (or a plugin's `imageTag`).
+    static func parse(_ entry: JSONValue, file: String) throws(KustomizeError) -> Override {
+        guard let name = entry["name"]?.stringValue else {
+            throw .invalidField(file: file, field: "images", detail: "each entry needs a name")
+        }
+        return Override(
+            name: name, newName: entry["newName"]?.stringValue, newTag: entry["newTag"].map(ContentHash.scalarText),
+            digest: entry["digest"]?.stringValue)
+    }
+
+    /// The image of a plugin's `imageTag` also at explicit field specs (e.g. a custom resource's `spec/image`).
+    static func apply(_ entry: JSONValue, at specs: [FieldSpec], file: String, to resources: inout [Resource])
+        throws(KustomizeError)
+    {
+        guard !specs.isEmpty else { return }
+        let wanted = try parse(entry, file: file)
+        for index in resources.indices {
+            for spec in specs where spec.applies(to: resources[index]) {
+                spec.visit(&resources[index].object) { value in
+                    if let image = value?.stringValue, let updated = rewrite(image, [wanted]) {
+                        value = .string(updated)
+                    }
+                }
+            }
         }
     }
 
