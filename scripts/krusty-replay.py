@@ -75,7 +75,8 @@ def extract(src):
             failed_tests.append((test, f"{type(error).__name__}: {error}"))
             continue
         for case in found:
-            if not case.taint and any(re.search(r"^\s*-\s*(https?://|git@|github\.com/)", text, re.M)
+            if not case.taint and any(isinstance(text, str)
+                                      and re.search(r"^\s*-\s*(https?://|git@|github\.com/)", text, re.M)
                                       for text in case.files.values()):
                 case.taint = "remote resource (needs the network)"
             case.name = f"krusty/{owner.get(test, '?')}:{case.name}"
@@ -93,8 +94,8 @@ def materialize(case, directory):
     for path, content in case.files.items():
         target = os.path.join(directory, path.lstrip("/"))
         os.makedirs(os.path.dirname(target), exist_ok=True)
-        with open(target, "w", encoding="utf-8") as handle:
-            handle.write(content)
+        with open(target, "wb") as handle:
+            handle.write(content.encode("utf-8") if isinstance(content, str) else content)
     build = os.path.join(directory, case.path.lstrip("/"))
     os.makedirs(build, exist_ok=True) if not os.path.exists(build) else None
     return build
@@ -134,7 +135,8 @@ def features(case):
     """The kustomization fields a case uses (to group its failures)."""
     keys = set()
     for path, content in case.files.items():
-        if os.path.basename(path) not in ("kustomization.yaml", "kustomization.yml", "Kustomization"):
+        if os.path.basename(path) not in ("kustomization.yaml", "kustomization.yml", "Kustomization") \
+                or not isinstance(content, str):
             continue
         try:
             document = yaml.load(content, Loader=LOADER)

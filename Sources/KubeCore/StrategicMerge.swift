@@ -30,8 +30,19 @@ package enum StrategicMerge {
         "containers": "name", "initContainers": "name", "ephemeralContainers": "name", "volumes": "name",
         "env": "name", "imagePullSecrets": "name", "volumeMounts": "mountPath", "volumeDevices": "devicePath",
         "hostAliases": "ip", "readinessGates": "conditionType", "topologySpreadConstraints": "topologyKey",
-        "resourceClaims": "name", "conditions": "type", "ownerReferences": "uid",
+        "resourceClaims": "name", "webhooks": "name", "secrets": "name", "ownerReferences": "uid",
+        "conditions": "type",
     ]
+
+    /// Lists of scalars that Kubernetes' schema merges (`metadata.finalizers`) as kustomize (kyaml) merges them: the
+    /// patch's values in its order, then the target's others; nil for any other list.
+    static func mergePrimitives(field: String, _ target: [JSONValue], _ patch: [JSONValue]) -> [JSONValue]? {
+        guard field == "finalizers", (target + patch).allSatisfy({ $0.objectValue == nil && $0.arrayValue == nil })
+        else { return nil }
+        var result: [JSONValue] = []
+        for value in patch + target where !result.contains(value) { result.append(value) }
+        return result
+    }
 
     /// `target` with `patch` merged in; `nil` when the patch deletes the whole object.
     /// - Parameters:
@@ -66,7 +77,9 @@ package enum StrategicMerge {
             case (.object, .object):
                 result[key] = merge(existing, value, schema: schema, options: options)
             case (.array(let targetItems), .array(let patchItems)):
-                result[key] = .array(mergeList(field: key, targetItems, patchItems, schema: schema, options: options))
+                // A ServiceAccount's own imagePullSecrets have no merge key in Kubernetes' schema (a pod's do).
+                let keyed = schema && !(key == "imagePullSecrets" && result["kind"]?.stringValue == "ServiceAccount")
+                result[key] = .array(mergeList(field: key, targetItems, patchItems, schema: keyed, options: options))
             default:
                 result[key] = strip(value, options: options)
             }
@@ -109,14 +122,30 @@ package enum StrategicMerge {
         if options.serverDirectives, field == "finalizers" {
             return target + patch.filter { item in !target.contains(item) }
         }
-        let replaceAll = patch.contains { $0["$patch"]?.stringValue == "replace" }
-        if replaceAll {
-            return patch.filter { $0["$patch"]?.stringValue != "replace" }.compactMap { strip($0, options: options) }
+        // kustomize: `- $patch: replace` alone replaces the list; with other fields it is an element (see
+        // ``kustomizeMergeList``). The API server replaces the list for any element carrying it.
+        let isReplaceDirective = { (item: JSONValue) in
+            item["$patch"]?.stringValue == "replace" && (!options.patchElementsFirst || item.objectValue?.count == 1)
+        }
+        if patch.contains(where: isReplaceDirective) {
+            return patch.filter { !isReplaceDirective($0) }.compactMap { strip($0, options: options) }
+        }
+        if schema, !options.serverDirectives, let primitive = mergePrimitives(field: field, target, patch) {
+            return primitive
         }
         let realPatchItems = patch.filter { $0["$patch"]?.stringValue != "delete" }
         guard schema, let key = mergeKey(field: field, target + realPatchItems) ?? mergeKey(field: field, patch) else {
             return patch.compactMap { strip($0, options: options) }
         }
+        return options.patchElementsFirst
+            ? kustomizeMergeList(field: field, key: key, target, patch, schema: schema, options: options)
+            : serverMergeList(key: key, target, patch, schema: schema, options: options)
+    }
+
+    /// apimachinery: the target's order, a deleted element dropped, new elements appended.
+    private static func serverMergeList(
+        key: String, _ target: [JSONValue], _ patch: [JSONValue], schema: Bool, options: Options
+    ) -> [JSONValue] {
         var merged = target
         var fromPatch: [JSONValue] = []
         var used = Set<Int>()
@@ -126,23 +155,47 @@ package enum StrategicMerge {
                 !used.contains($0) && target[$0][key] == id && sameProtocol(key, target[$0], item)
             }) {
                 used.insert(index)
-                let result = merge(target[index], item, schema: schema, options: options)
-                if options.patchElementsFirst {
-                    if let result { fromPatch.append(result) }
-                } else {
-                    merged[index] = result ?? .null
-                }
+                merged[index] = merge(target[index], item, schema: schema, options: options) ?? .null
             } else if item["$patch"]?.stringValue != "delete", let stripped = strip(item, options: options) {
                 fromPatch.append(stripped)
             }
         }
-        guard options.patchElementsFirst else {
-            // apimachinery: the target's order, a deleted element dropped, new elements appended.
-            return merged.filter { !$0.isNull } + fromPatch
+        return merged.filter { !$0.isNull } + fromPatch
+    }
+
+    /// As kyaml merges with kustomize's options: the patch's elements first, in patch order (merged with their
+    /// counterparts), then the target's remaining elements in their order. For lists keyed by two fields (ports,
+    /// topology spread constraints), the target's elements are moved after the new ones instead.
+    private static func kustomizeMergeList(
+        field: String, key: String, _ target: [JSONValue], _ patch: [JSONValue], schema: Bool, options: Options
+    ) -> [JSONValue] {
+        let secondary = secondaryKey(field: field)
+        var result: [JSONValue] = []
+        var merged: [Int: JSONValue] = [:]
+        var deleted = Set<Int>()
+        for item in patch {
+            guard let id = item[key] else { continue }
+            if let index = target.indices.first(where: {
+                merged[$0] == nil && !deleted.contains($0) && target[$0][key] == id
+                    && sameSecondary(secondary, target[$0], item)
+            }) {
+                // kyaml leaves an existing element alone when the patch's element says `$patch: replace`.
+                let replacing = item["$patch"]?.stringValue == "replace"
+                if let value = replacing ? target[index] : merge(target[index], item, schema: schema, options: options) {
+                    merged[index] = value
+                    if secondary == nil { result.append(value) }
+                } else {
+                    deleted.insert(index)
+                }
+            } else if item["$patch"]?.stringValue != "delete", let stripped = strip(item, options: options) {
+                result.append(stripped)
+            }
         }
-        // kustomize: the patch's elements first, in patch order (merged with their counterparts), then the
-        // target's remaining elements in their order.
-        return fromPatch + target.indices.filter { !used.contains($0) }.map { target[$0] }
+        for index in target.indices where !deleted.contains(index) {
+            if secondary == nil && merged[index] != nil { continue }
+            result.append(merged[index] ?? target[index])
+        }
+        return result
     }
 }
 
@@ -154,7 +207,24 @@ extension StrategicMerge {
 }
 
 extension StrategicMerge {
-    /// Ports are keyed by port and protocol together (TCP when unset), as Kubernetes' schema says.
+    /// The second key of lists Kubernetes' schema keys by two fields: ports by port and `protocol`, topology spread
+    /// constraints by topologyKey and `whenUnsatisfiable`.
+    static func secondaryKey(field: String) -> String? {
+        switch field {
+        case "ports": "protocol"
+        case "topologySpreadConstraints": "whenUnsatisfiable"
+        default: nil
+        }
+    }
+
+    /// Whether two elements agree on the second key; an element without it matches any value (kyaml merges the
+    /// key values of such elements).
+    static func sameSecondary(_ key: String?, _ lhs: JSONValue, _ rhs: JSONValue) -> Bool {
+        guard let key, let left = lhs[key], let right = rhs[key] else { return true }
+        return left == right
+    }
+
+    /// The API server's port matching: ports are keyed by port and protocol together (TCP when unset).
     static func sameProtocol(_ key: String, _ lhs: JSONValue, _ rhs: JSONValue) -> Bool {
         guard key == "port" || key == "containerPort" else { return true }
         return (lhs["protocol"]?.stringValue ?? "TCP") == (rhs["protocol"]?.stringValue ?? "TCP")

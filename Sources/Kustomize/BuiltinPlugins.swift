@@ -166,6 +166,10 @@ struct BuiltinPlugins {
             }
             synthetic["patchesStrategicMerge"] = .array(items)
         case "PatchJson6902Transformer":
+            guard config[path: ["target", "name"]]?.stringValue?.isEmpty == false else {
+                throw .invalidField(
+                    file: file, field: "transformers", detail: "PatchJson6902Transformer must specify the target name")
+            }
             if let operations = config["jsonOp"] { entry["patch"] = operations }
             synthetic["patchesJson6902"] = .array([entry])
         default:

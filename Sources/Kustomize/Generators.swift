@@ -53,11 +53,11 @@ struct Generators {
         var binary = JSONObject()
         for (key, bytes) in entries {
             if kind == "Secret" {
-                data[key] = .string(Data(bytes).base64EncodedString())
+                data[key] = .string(Self.base64Lines(bytes))
             } else if let text = String(validating: bytes, as: UTF8.self) {
                 data[key] = .string(text)
             } else {
-                binary[key] = .string(Data(bytes).base64EncodedString())
+                binary[key] = .string(Self.base64Lines(bytes))
             }
         }
         if !data.isEmpty { object["data"] = .object(data) }
@@ -161,6 +161,22 @@ struct Generators {
                 try add(String(line[..<equals]), Array(line[line.index(after: equals)...].utf8))
             }
         }
+    }
+
+    /// Base64 as kustomize writes generated data: when the encoding is 70 characters or longer, it is cut into
+    /// lines of 70, each ending in a newline (so the value prints as a literal block); shorter ones stay one line.
+    static func base64Lines(_ bytes: [UInt8]) -> String {
+        let encoded = Data(bytes).base64EncodedString()
+        guard encoded.utf8.count >= 70 else { return encoded }
+        var result = ""
+        result.reserveCapacity(encoded.utf8.count + encoded.utf8.count / 70 + 1)
+        var line = Substring(encoded)
+        while !line.isEmpty {
+            result += line.prefix(70)
+            result += "\n"
+            line = line.dropFirst(70)
+        }
+        return result
     }
 
     static func unquote(_ value: String) -> String {

@@ -16,16 +16,7 @@ enum Images {
         throws(KustomizeError)
     {
         var overrides: [Override] = []
-        for entry in entries {
-            guard let name = entry["name"]?.stringValue else {
-                throw .invalidField(file: file, field: "images", detail: "each entry needs a name")
-            }
-            let tag = entry["newTag"].map(ContentHash.scalarText)
-            overrides.append(
-                Override(
-                    name: name, newName: entry["newName"]?.stringValue, newTag: tag,
-                    digest: entry["digest"]?.stringValue))
-        }
+        for entry in entries { overrides.append(try parse(entry, file: file)) }
         for override in overrides {
             for index in resources.indices where resources[index].kind != "CustomResourceDefinition" {
                 walk(&resources[index].object, overrides: [override])
@@ -38,6 +29,16 @@ enum Images {
                 }
             }
         }
+    }
+
+    /// One entry of `images` (or a plugin's `imageTag`).
+    static func parse(_ entry: JSONValue, file: String) throws(KustomizeError) -> Override {
+        guard let name = entry["name"]?.stringValue else {
+            throw .invalidField(file: file, field: "images", detail: "each entry needs a name")
+        }
+        return Override(
+            name: name, newName: entry["newName"]?.stringValue, newTag: entry["newTag"].map(ContentHash.scalarText),
+            digest: entry["digest"]?.stringValue)
     }
 
     private static func walk(_ value: inout JSONValue, overrides: [Override]) {

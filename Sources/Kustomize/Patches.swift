@@ -38,11 +38,17 @@ struct Patches {
                 }
                 try applyJSONPatch(operations, selector: Selector(target), to: &resources)
             } else {
+                if target != nil && documents.count > 1 {
+                    throw .invalidField(
+                        file: file, field: "patches",
+                        detail: "several strategic-merge patches in one entry cannot share a 'target'")
+                }
+                let options = PatchOptions(
+                    allowNameChange: entry[path: ["options", "allowNameChange"]]?.boolValue ?? false,
+                    allowKindChange: entry[path: ["options", "allowKindChange"]]?.boolValue ?? false)
                 for patch in documents {
                     try applyStrategicMerge(
-                        patch, selector: target.map(Selector.init),
-                        allowNameChange: entry[path: ["options", "allowNameChange"]]?.boolValue ?? false, to: &resources
-                    )
+                        patch, selector: target.map(Selector.init), options: options, to: &resources)
                 }
             }
         }
@@ -64,7 +70,9 @@ struct Patches {
     {
         for index in resources.indices where selector.matches(resources[index]) {
             do {
-                resources[index].object = try JSONPatch.apply(operations, to: resources[index].object)
+                let before = resources[index].object
+                resources[index].object = try JSONPatch.apply(operations, to: before)
+                resources[index].recordRename(from: before)
                 // kustomize round-trips the object through JSON for these, so no value nodes stay shared.
                 resources[index].sharedEntries = [:]
             } catch {
@@ -74,7 +82,7 @@ struct Patches {
     }
 
     private func applyStrategicMerge(
-        _ patch: JSONValue, selector: Selector?, allowNameChange: Bool = false, to resources: inout [Resource]
+        _ patch: JSONValue, selector: Selector?, options: PatchOptions = PatchOptions(), to resources: inout [Resource]
     )
         throws(KustomizeError)
     {
@@ -91,7 +99,7 @@ struct Patches {
             let namespace = patch[path: ["metadata", "namespace"]]?.stringValue
             indices = resources.indices.filter { index in
                 let resource = resources[index]
-                return resource.kind == kind && resource.gvk.group == group && resource.allNames.contains(name)
+                return resource.hasOrHad(kind: kind, name: name) && resource.gvk.group == group
                     && (namespace == nil || resource.namespace == namespace
                         || resource.previousNamespaces.contains(namespace ?? ""))
             }
@@ -106,12 +114,19 @@ struct Patches {
         for index in indices {
             var effective = patch
             let oldName = resources[index].name
-            if effective.objectValue != nil, effective["metadata"] != nil {
-                if !allowNameChange || effective[path: ["metadata", "name"]] == nil {
-                    effective.set(path: ["metadata", "name"], to: .string(oldName))
+            if effective.objectValue != nil {
+                // As kustomize: the target keeps its apiVersion (a patch reaching it through `target` is made
+                // for it), kind and name (unless the options allow a change) and namespace.
+                if selector != nil { effective["apiVersion"] = resources[index].object["apiVersion"] }
+                if !options.allowKindChange || effective["kind"] == nil {
+                    effective["kind"] = resources[index].object["kind"]
                 }
-                if !resources[index].namespace.isEmpty {
-                    effective.set(path: ["metadata", "namespace"], to: .string(resources[index].namespace))
+                if effective["metadata"] != nil {
+                    if !options.allowNameChange || effective[path: ["metadata", "name"]] == nil {
+                        effective.set(path: ["metadata", "name"], to: .string(oldName))
+                    }
+                    effective.set(
+                        path: ["metadata", "namespace"], to: resources[index].object[path: ["metadata", "namespace"]])
                 }
             }
             if let merged = StrategicMerge.merge(
@@ -120,11 +135,19 @@ struct Patches {
                 let before = resources[index].object
                 resources[index].object = merged
                 if !resources[index].sharedEntries.isEmpty { resources[index].syncSharedEntries(before: before) }
-                if resources[index].name != oldName { resources[index].previousNames.append(oldName) }
+                resources[index].recordRename(from: before)
             } else {
                 removed.append(index)
             }
         }
         for index in removed.reversed() { resources.remove(at: index) }
     }
+}
+
+/// The `options` of a `patches` entry.
+struct PatchOptions {
+    /// The patch may rename its target.
+    var allowNameChange = false
+    /// The patch may change its target's kind.
+    var allowKindChange = false
 }

@@ -22,7 +22,7 @@ extension Transformers {
         for index in resources.indices {
             let kind = resources[index].kind
             let old = resources[index].namespace
-            if !ClusterScope.isClusterScoped(kind), old != namespace, !(unsetOnly && !old.isEmpty) {
+            if !resources[index].isClusterScoped, old != namespace, !(unsetOnly && !old.isEmpty) {
                 resources[index].previousNamespaces.append(old)
                 resources[index].object.set(path: ["metadata", "namespace"], to: .string(namespace))
             }

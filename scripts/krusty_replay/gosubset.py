@@ -224,9 +224,9 @@ class Parser:
             self.skip_balanced()
         name = self.ident()
         params = self.params()
-        self.results()
+        results = self.params() if self.is_op("(") else (self.results() or [])
         body = self.block() if self.is_op("{") else None
-        return ("func", name, params, body)
+        return ("func", name, params, body, results)
 
     def params(self):
         self.expect("(")
@@ -434,8 +434,8 @@ class Parser:
                 return ("range", lhs, self.expr())
             return ("assign", op, lhs, self.expr_list())
         if self.is_op("++") or self.is_op("--"):
-            self.take()
-            return ("nop",)
+            op = self.take().value
+            return ("incdec", lhs[0], 1 if op == "++" else -1)
         if len(lhs) != 1:
             raise GoSyntaxError(f"line {self.t.line}: expression list as statement")
         return ("expr", lhs[0])
@@ -472,12 +472,10 @@ class Parser:
                 s = self.simple_stmt() if not self.is_op(";") else None
                 if self.is_op(";"):
                     self.take()
-                    if not self.is_op(";"):
-                        self.expr()
+                    cond = None if self.is_op(";") else self.expr()
                     self.expect(";")
-                    if not self.is_op("{"):
-                        self.simple_stmt()
-                    header = ("classic",)
+                    post = None if self.is_op("{") else self.simple_stmt()
+                    header = ("classic", s, cond, post)
                 elif s[0] == "range":
                     header = s
                 else:
@@ -569,12 +567,10 @@ class Parser:
                 saved, self.no_lit = self.no_lit, 0
                 args = []
                 while not self.is_op(")"):
-                    if self.t.kind == "ident" and self.t.value in ("map", "struct", "func", "chan") or self.is_op("["):
-                        args.append(self.expr())
-                    else:
-                        args.append(self.expr())
+                    args.append(self.expr())
                     if self.is_op("..."):
                         self.take()
+                        args[-1] = ("spread", args[-1])
                     if self.is_op(","):
                         self.take()
                 self.no_lit = saved

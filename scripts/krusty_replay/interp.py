@@ -23,8 +23,9 @@ class Struct(dict):
 
 
 class Closure:
-    def __init__(self, name, params, body, env):
+    def __init__(self, name, params, body, env, results=()):
         self.name, self.params, self.body, self.env = name, params, body, env
+        self.results = results  # named results, returned by a bare `return`
 
 
 class Return(Exception):
@@ -56,7 +57,7 @@ class FS:
         if not isinstance(path, str) or not isinstance(content, (str, bytes)):
             self.taint = self.taint or f"file written from a value the replay cannot compute ({path!r})"
             return
-        self.files[norm(path)] = content if isinstance(content, str) else content.decode()
+        self.files[norm(path)] = content
 
 
 def norm(path):
@@ -139,7 +140,7 @@ class Interpreter:
                         except Exception as e:  # noqa: BLE001 - a global we cannot compute stays opaque
                             self.globals[n] = Opaque(f"global {n}: {e}")
         for name, decl in self.funcs.items():
-            self.globals.setdefault(name, Closure(name, decl[2], decl[3], self.globals))
+            self.globals.setdefault(name, Closure(name, decl[2], decl[3], self.globals, decl[4]))
 
     def tests(self):
         return [n for n in self.funcs if n.startswith("Test")]
@@ -226,6 +227,10 @@ class Interpreter:
             text = " ".join(str(t) for t in s[1])
             if re.search(r"\bth\b|Write|Run", text):
                 self.current_taint = self.current_taint or f"statement the replay cannot parse: {text[:80]}"
+        elif kind == "incdec":
+            value = self.eval(s[1], env)
+            if isinstance(value, int) and s[1][0] == "id":
+                self.assign(env, s[1][1], value + s[2], False)
         elif kind == "range":
             raise Unextractable("range outside for")
 
@@ -255,6 +260,9 @@ class Interpreter:
 
     def exec_for(self, s, env):
         header, body = s[1], s[2]
+        if header[0] == "classic":
+            self.exec_classic_for(header, body, env)
+            return
         if header[0] != "range":
             if _mentions_run(body):
                 self.current_taint = self.current_taint or "loop form the replay does not run"
@@ -283,6 +291,28 @@ class Interpreter:
                 break
             except Continue:
                 continue
+
+    def exec_classic_for(self, header, body, env):
+        _, init, cond, post = header
+        loop = {"__parent__": env}
+        if init:
+            self.exec(init, loop)
+        for _ in range(10000):  # bounded: a test's loops are small
+            if cond is not None:
+                value = self.eval(cond, loop)
+                if isinstance(value, Opaque):
+                    self.current_taint = self.current_taint or "loop condition the replay cannot decide"
+                    return
+                if not value:
+                    return
+            try:
+                self.exec_block(body, {"__parent__": loop})
+            except Break:
+                return
+            except Continue:
+                pass
+            if post:
+                self.exec(post, loop)
 
     # ---- expressions
     def eval(self, e, env):
@@ -313,6 +343,8 @@ class Interpreter:
             return Closure("func literal", e[1], e[2], env)
         if kind == "conv":
             return self.eval(e[2], env)
+        if kind == "spread":
+            return self.eval(e[1], env)
         if kind == "index":
             coll, key = self.eval(e[1], env), self.eval(e[2], env)
             if isinstance(coll, dict):
@@ -402,10 +434,25 @@ class Interpreter:
                 v = self.eval(args[0], env)
                 return len(v) if isinstance(v, (list, dict, str)) else Opaque("len")
             if name in ("string", "byte"):
-                return self.eval(args[0], env)
+                value = self.eval(args[0], env)
+                if isinstance(value, list) and all(isinstance(b, int) and 0 <= b < 256 for b in value):
+                    raw = bytes(value)
+                    try:
+                        return raw.decode("utf-8")
+                    except UnicodeDecodeError:
+                        return raw  # written as is
+                return value
             if name == "append":
                 coll = self.eval(args[0], env)
-                rest = [self.eval(a, env) for a in args[1:]]
+                rest = []
+                for a in args[1:]:
+                    if a[0] == "spread":
+                        spread = self.eval(a[1], env)
+                        if not isinstance(spread, list):
+                            return Opaque("append")
+                        rest += spread
+                    else:
+                        rest.append(self.eval(a, env))
                 if isinstance(coll, list) or coll is None:
                     return list(coll or []) + rest
                 return Opaque("append")
@@ -423,10 +470,13 @@ class Interpreter:
             inner = {"__parent__": callee.env}
             for i, p in enumerate(callee.params):
                 inner[p] = argv[i] if i < len(argv) else None
+            for name in callee.results:
+                inner.setdefault(name, None)
             try:
                 self.exec_block(callee.body, inner)
             except Return as r:
-                return r.values[0] if len(r.values) == 1 else tuple(r.values)
+                values = r.values or [inner.get(name) for name in callee.results]
+                return values[0] if len(values) == 1 else (tuple(values) if values else None)
             return None
         if callable(callee):
             return callee(*argv)
