@@ -105,7 +105,7 @@ let package = Package(
         .target(
             name: "PetrelManager",
             dependencies: [
-                "PetrelControllers", "ControllerRuntime", "KubeClient",
+                "PetrelControllers", "ControllerRuntime", "KubeClient", "GitSource",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
