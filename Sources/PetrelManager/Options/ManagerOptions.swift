@@ -29,7 +29,10 @@ package struct ManagerOptions: ParsableArguments, Sendable {
 
     @Flag(
         name: .customLong("leader-pod-label"),
-        help: "While leading, label this pod ($POD_NAMESPACE/$POD_NAME) petrel.dev/leader=true, so a Service can select the leader.")
+        help: """
+            While leading, label this pod ($POD_NAMESPACE/$POD_NAME) petrel.dev/leader=true, so a Service can select \
+            the leader.
+            """)
     package var leaderPodLabel = false
 
     @Option(name: .customLong("leader-election-id"), help: "Name of the leader election Lease.")
