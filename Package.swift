@@ -107,7 +107,7 @@ let package = Package(
         .target(
             name: "PetrelManager",
             dependencies: [
-                "PetrelControllers", "PetrelAPI", "ControllerRuntime", "KubeClient",
+                "PetrelControllers", "PetrelAPI", "ControllerRuntime", "KubeClient", "GitSource",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

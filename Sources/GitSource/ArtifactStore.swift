@@ -141,9 +141,11 @@ public struct ArtifactStore: Sendable {
         return FileManager.default.fileExists(atPath: url.path)
     }
 
-    /// Deletes old archives of one object, keeping `current` and the newest others up to `keep` files in all.
+    /// Deletes old archives of one object, keeping `current` and the newest others up to `keep` files in all, and
+    /// the object's leftover `.tmp-*` files (reconciles of one object never overlap, so none is in use here); then
+    /// sweeps stale fetch folders from `$TMPDIR` (``StaleFiles``).
     ///
-    /// Symlinks and temporary files are ignored. - Returns: the deleted paths, relative to the root.
+    /// Symlinks are ignored. - Returns: the deleted paths, relative to the root.
     @discardableResult
     public func garbageCollect(
         kind: String, namespace: String, name: String, current: StoredArtifact, keep: Int = 2
@@ -162,6 +164,12 @@ public struct ArtifactStore: Sendable {
         }
         candidates.sort { $0.modified != $1.modified ? $0.modified > $1.modified : $0.name > $1.name }
         var deleted: [String] = []
+        for file in names where file.hasPrefix(".tmp-") {
+            if (try? FileManager.default.removeItem(at: folder.appendingPathComponent(file))) != nil {
+                deleted.append(folderPath + "/" + file)
+            }
+        }
+        StaleFiles.removeStale(prefixes: StaleFiles.fetchPrefixes)
         for candidate in candidates.dropFirst(max(0, keep - 1)) {
             do { try FileManager.default.removeItem(at: folder.appendingPathComponent(candidate.name)) } catch {
                 throw GitSourceError.storageFailed("cannot delete '\(candidate.name)': \(error)")
@@ -169,6 +177,29 @@ public struct ArtifactStore: Sendable {
             deleted.append(folderPath + "/" + candidate.name)
         }
         return deleted
+    }
+
+    /// Removes `.tmp-*` files left in object folders (`<kind>/<namespace>/<name>/`) by a crash, once they are older
+    /// than `age`; run at start-up.
+    ///
+    /// - Returns: the removed paths, relative to the root.
+    @discardableResult
+    public func removeStaleTemporaryFiles(olderThan age: Duration = StaleFiles.staleAge, now: Date = Date()) -> [String] {
+        var removed: [String] = []
+        let manager = FileManager.default
+        for kind in (try? manager.contentsOfDirectory(atPath: root.path)) ?? [] {
+            let kindURL = root.appendingPathComponent(kind)
+            for namespace in (try? manager.contentsOfDirectory(atPath: kindURL.path)) ?? [] {
+                let namespaceURL = kindURL.appendingPathComponent(namespace)
+                for name in (try? manager.contentsOfDirectory(atPath: namespaceURL.path)) ?? [] {
+                    let folder = namespaceURL.appendingPathComponent(name)
+                    removed += StaleFiles.removeStale(in: folder, prefixes: [".tmp-"], olderThan: age, now: now).map {
+                        "\(kind)/\(namespace)/\(name)/\($0)"
+                    }
+                }
+            }
+        }
+        return removed
     }
 
     /// Removes every artifact of an object that was deleted.

@@ -12,7 +12,8 @@ struct SubmoduleEntry: Sendable, Equatable {
 ///
 /// Like `git clone --recurse-submodules`: each gitlink of the commit's tree is looked up in the commit's
 /// `.gitmodules`, its URL resolved (relative URLs against the parent's), and its branches and tags fetched into the
-/// same object database with the same credentials, so that ``TreeArchiver`` finds the recorded commit there.
+/// same object database, so that ``TreeArchiver`` finds the recorded commit there. Credentials go only to the
+/// parent's scheme, host and port, never over plain `http://` (``GitCredentials/scoped(from:to:)``).
 /// Nested submodules are followed up to ``maxDepth`` levels.
 enum Submodules {
     static let maxDepth = 5
@@ -159,8 +160,9 @@ enum Submodules {
     /// Fetches every branch and tag of `url` into `repo` under `refs/petrel/submodules/<slot>/`.
     static func fetchAll(repo: OpaquePointer, url rawURL: String, slot: String, parent: RemoteSession) throws {
         let url = try GitURL(parsing: rawURL)
+        let credentials = parent.credentials.scoped(from: parent.url, to: url)
         let session = RemoteSession(
-            url: url, credentials: parent.credentials, operation: parent.operation, scratch: parent.scratch)
+            url: url, credentials: credentials, operation: parent.operation, scratch: parent.scratch)
         let payload = Unmanaged.passRetained(session).toOpaque()
         defer { Unmanaged<RemoteSession>.fromOpaque(payload).release() }
         var remotePointer: OpaquePointer?
@@ -174,7 +176,7 @@ enum Submodules {
         let refspecs = [
             "+refs/heads/*:refs/petrel/submodules/\(slot)/heads/*", "+refs/tags/*:refs/petrel/submodules/\(slot)/tags/*",
         ]
-        code = GitClient.withStringArray(GitClient.headers(parent.credentials)) { headers in
+        code = GitClient.withStringArray(GitClient.headers(credentials)) { headers in
             options.custom_headers = headers
             return GitClient.withStringArray(refspecs) { specs in git_remote_fetch(remote, &specs, &options, nil) }
         }

@@ -111,7 +111,8 @@ public struct GitClient: Sendable {
     ///   - lastRevision: as in ``checkout(url:reference:credentials:into:timeout:lastRevision:)``.
     ///   - timeout: deadline for the whole operation (Flux's `spec.timeout`, default 60 s).
     ///   - recurseSubmodules: also fetch the commits the tree records for its submodules (URLs from the commit's
-    ///     `.gitmodules`, relative ones resolved against `url`; same credentials), into the same repository, so
+    ///     `.gitmodules`, relative ones resolved against `url`; credentials only on the same scheme, host and port,
+    ///     never over plain http), into the same repository, so
     ///     that ``TreeArchiver`` can archive them in place (`recurseSubmodules: true` there too).
     /// - Throws: ``GitSourceError``.
     public func fetch(

@@ -45,4 +45,17 @@ public struct GitCredentials: Sendable, Equatable {
             knownHosts: secretData["known_hosts"], caCertificate: secretData["ca.crt"] ?? secretData["caFile"],
             tlsCertificate: secretData["tls.crt"], tlsKey: secretData["tls.key"])
     }
+
+    /// Whether an HTTP(S) remote would receive a secret from these credentials (a password or a bearer token).
+    public var hasHTTPSecrets: Bool {
+        [password, bearerToken].contains { $0.map { !$0.isEmpty } ?? false }
+    }
+
+    /// The credentials a submodule at `url` may receive from a parent at `parent`: all of them for the parent's
+    /// scheme, host and port unless that is plain `http://`, otherwise only what is not secret (the CA and
+    /// `known_hosts`), so a committer cannot send the parent's token to a host of their choosing.
+    func scoped(from parent: GitURL, to url: GitURL) -> GitCredentials {
+        if url.sameOrigin(as: parent), url.scheme != "http" { return self }
+        return GitCredentials(knownHosts: knownHosts, caCertificate: caCertificate)
+    }
 }

@@ -24,11 +24,16 @@ public struct GitURL: Sendable, Equatable {
         }
     }
 
-    /// The URL without any password, safe for logs and conditions.
+    /// The URL without its user information (a token is often put in the user part), safe for logs and conditions.
     public var redacted: String {
-        let userPart = user.map { "\($0)@" } ?? ""
         let portPart = port.map { ":\($0)" } ?? ""
-        return "\(scheme)://\(userPart)\(host)\(portPart)\(path)"
+        let hostPart = host.contains(":") ? "[\(host)]" : host
+        return "\(scheme)://\(hostPart)\(portPart)\(path)"
+    }
+
+    /// Whether `other` has this URL's scheme, host and port (git's credential scope).
+    public func sameOrigin(as other: GitURL) -> Bool {
+        scheme == other.scheme && host.lowercased() == other.host.lowercased() && effectivePort == other.effectivePort
     }
 
     /// Parses `scheme://[user[:password]@]host[:port]/path` or scp-like `[user@]host:path`.

@@ -105,6 +105,26 @@ final class GzipSink {
         return ArchiveSummary(digest: "sha256:\(hex)", size: size)
     }
 
+    /// Writes all of `bytes`; a full volume is a ``GitSourceError/storageFailed(_:)`` that says so.
+    static func writeAll(_ bytes: UnsafeRawBufferPointer, to descriptor: Int32) throws {
+        var written = 0
+        while written < bytes.count {
+            let result = Glibc.write(descriptor, bytes.baseAddress.map { $0 + written }, bytes.count - written)
+            if result > 0 {
+                written += result
+                continue
+            }
+            if result < 0, errno == EINTR { continue }
+            let code = result < 0 ? errno : EIO
+            if code == ENOSPC || code == EDQUOT {
+                throw GitSourceError.storageFailed(
+                    "the artifact storage is full (\(String(cString: strerror(code)))); the previous artifact is kept. "
+                        + "Free space or raise the storage volume's size (the chart's storage.sizeLimit)")
+            }
+            throw GitSourceError.archiveFailed("cannot write the archive: \(String(cString: strerror(code)))")
+        }
+    }
+
     private func pump(flush: Int32) throws {
         let capacity = output.count
         while true {
@@ -116,12 +136,12 @@ final class GzipSink {
             }
             if status == Z_STREAM_ERROR { throw GitSourceError.archiveFailed("zlib deflate failed") }
             if produced > 0 {
-                let chunk = Data(output[0..<produced])
-                hasher.update(data: chunk)
-                size += produced
-                do { try handle.write(contentsOf: chunk) } catch {
-                    throw GitSourceError.archiveFailed("cannot write the archive: \(error)")
+                try output.withUnsafeBytes { buffer in
+                    let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<produced])
+                    hasher.update(bufferPointer: chunk)
+                    try Self.writeAll(chunk, to: handle.fileDescriptor)
                 }
+                size += produced
             }
             if flush == Z_FINISH {
                 if status == Z_STREAM_END { return }

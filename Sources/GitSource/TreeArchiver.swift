@@ -83,7 +83,8 @@ public enum TreeArchiver {
             name.utf8.count <= 255
         else {
             let shown = (relative + [String(name.prefix(100))]).joined(separator: "/")
-            throw .limitExceeded("the tree entry '\(shown)' is not a valid file name (empty, '.', '..', '/', or over 255 bytes)")
+            throw .limitExceeded(
+                "the tree entry '\(shown)' is not a valid file name (empty, '.', '..', '/', or over 255 bytes)")
         }
     }
 
@@ -150,7 +151,8 @@ public enum TreeArchiver {
         func walk(tree: OpaquePointer, relative: [String], rules inherited: IgnoreRules) throws {
             guard relative.count <= limits.maxDepth else {
                 throw GitSourceError.limitExceeded(
-                    "directories nest deeper than \(limits.maxDepth) levels, at '\(relative.prefix(20).joined(separator: "/"))/…'")
+                    "directories nest deeper than \(limits.maxDepth) levels, at "
+                        + "'\(relative.prefix(20).joined(separator: "/"))/…'")
             }
             var rules = inherited
             if let entry = git_tree_entry_byname(tree, IgnoreRules.sourceIgnoreFile),

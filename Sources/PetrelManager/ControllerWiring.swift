@@ -1,4 +1,6 @@
 import ControllerRuntime
+import Foundation
+import GitSource
 import PetrelControllers
 import Logging
 
@@ -17,6 +19,7 @@ package func registerControllers(manager: Manager, options: ManagerOptions) thro
         logger[metadataKey: "petrel.controller"] = "\(name.rawValue)"
         switch name {
         case .gitrepository:
+            removeStaleFiles(storagePath: options.storagePath, logger: logger)
             var gitOptions = GitRepositoryControllerOptions(
                 storagePath: options.storagePath, artifactBaseURL: "http://\(options.storageAdvertisedAddress)")
             gitOptions.concurrency = options.concurrency
@@ -49,4 +52,13 @@ package func registerControllers(manager: Manager, options: ManagerOptions) thro
                     options: kustomizeOptions, logger: logger))
         }
     }
+}
+
+/// Start-up sweep of what a crashed predecessor left in `$TMPDIR` and in the storage (``GitSource/StaleFiles``).
+func removeStaleFiles(storagePath: String, logger: Logger) {
+    var removed = StaleFiles.removeStale()
+    if let store = try? ArtifactStore(root: URL(fileURLWithPath: storagePath)) {
+        removed += store.removeStaleTemporaryFiles()
+    }
+    if !removed.isEmpty { logger.info("removed \(removed.count) stale temporary files and folders") }
 }

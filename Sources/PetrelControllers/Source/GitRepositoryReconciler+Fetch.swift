@@ -29,6 +29,7 @@ extension GitRepositoryReconciler {
         let redacted = (try? GitURL(parsing: object.spec.url).redacted) ?? "the remote"
         let storage = try artifactStore()
         let credentials = try await credentials(for: object, namespace: namespace)
+        await warnIfInsecure(object, credentials: credentials, logger: logger)
         let recurseSubmodules = object.spec.recurseSubmodules ?? false
         let reusable = object.status.artifact.flatMap { artifact in
             object.status.observedIgnore == object.spec.ignore
@@ -91,6 +92,20 @@ extension GitRepositoryReconciler {
                 lastUpdateTime: Time(stored.lastUpdateTime), size: Int64(stored.size))
             return FetchOutcome(artifact: artifact, isNew: true, subject: commit.subject)
         }
+    }
+
+    /// Warns (a Warning event `InsecureCredentials` and a log line) when a password or token from `spec.secretRef`
+    /// is about to go to a plain `http://` remote, where anyone on the path can read it. The fetch goes on, as in
+    /// Flux; the fix is an `https://` URL.
+    func warnIfInsecure(_ object: GitRepository, credentials: GitCredentials, logger: Logger) async {
+        guard credentials.hasHTTPSecrets, let url = try? GitURL(parsing: object.spec.url), url.scheme == "http",
+            let json = try? object.json()
+        else { return }
+        let message =
+            "the credentials of secret '\(object.spec.secretRef?.name ?? "")' are sent unencrypted to \(url.redacted); "
+            + "use an https:// URL"
+        logger.warning("\(message)")
+        await recorder.record(.warning, reason: "InsecureCredentials", message: message, about: json)
     }
 
     /// Flux's `spec.ref` as a ``GitSource/GitReference``.

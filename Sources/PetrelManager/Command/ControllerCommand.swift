@@ -85,6 +85,13 @@ package struct ControllerCommand: AsyncParsableCommand {
             ])
         do {
             try registerControllers(manager: manager, options: options)
+            let environment = ProcessInfo.processInfo.environment
+            if options.leaderPodLabel, let pod = environment["POD_NAME"], let namespace = environment["POD_NAMESPACE"] {
+                manager.addService(
+                    LeaderPodLabel(client: client, namespace: namespace, name: pod, logger: logger) {
+                        manager.isLeading
+                    })
+            }
             try await manager.run()
         } catch {
             logger.error("petrel-controller stopped with an error", metadata: ["error": "\(error)"])

@@ -28,6 +28,14 @@ package struct ManagerOptions: ParsableArguments, Sendable {
         help: "Namespace of the leader election Lease. Default: $POD_NAMESPACE, else petrel-system.")
     package var leaderElectionNamespace: String?
 
+    @Flag(
+        name: .customLong("leader-pod-label"),
+        help: """
+            While leading, label this pod ($POD_NAMESPACE/$POD_NAME) petrel.dev/leader=true, so a Service can select \
+            the leader.
+            """)
+    package var leaderPodLabel = false
+
     @Option(name: .customLong("leader-election-id"), help: "Name of the leader election Lease.")
     package var leaderElectionID = "petrel-controller"
 
