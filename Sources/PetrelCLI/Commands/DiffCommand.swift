@@ -119,7 +119,7 @@ enum KustomizationDiff {
                     seen.insert(id)
                     outcome.changes.append(Change(id: id.description, action: .created))
                 } else {
-                    outcome.failures.append("\(id): \(error.message)")
+                    outcome.failures.append(build.secrets.redact("\(id): \(error.message)"))
                 }
                 continue
             }
@@ -133,7 +133,7 @@ enum KustomizationDiff {
             } catch where error.isNotFound {
                 live = nil
             } catch {
-                outcome.failures.append("\(id): reading the live object failed: \(error.message)")
+                outcome.failures.append(build.secrets.redact("\(id): reading the live object failed: \(error.message)"))
                 continue
             }
             if isReconcileDisabled(object) || live.map(isReconcileDisabled) == true { continue }
@@ -146,7 +146,7 @@ enum KustomizationDiff {
                     // Its Namespace is created by this same build.
                     outcome.changes.append(Change(id: id.description, action: .created))
                 } else {
-                    outcome.failures.append("\(id): dry-run failed: \(error.message)")
+                    outcome.failures.append(build.secrets.redact("\(id): dry-run failed: \(error.message)"))
                 }
                 continue
             }

@@ -50,14 +50,15 @@ package struct ManifestBuilder: Sendable {
 }
 
 extension KustomizationReconciler {
-    /// Builds the manifests and runs postBuild substitution.
+    /// Builds the manifests and runs postBuild substitution; returns them with a redactor for the Secret values
+    /// substituted into them, which every later message about them passes through.
     ///
     /// Conditions: Ready=False `BuildFailed` (or `ArtifactFailed` for a missing path) on failure.
-    func build(_ object: Kustomization, root: URL) async throws -> [JSONValue] {
+    func build(_ object: Kustomization, root: URL) async throws -> (objects: [JSONValue], secrets: SecretRedactor) {
         let built = try builder.build(root: root, spec: object.spec)
         let namespace = object.metadata.namespace ?? ""
         let client = self.client
-        let variables = try await SubstitutionVariables.resolve(object.spec.postBuild) { kind, name in
+        let resolved = try await SubstitutionVariables.resolved(object.spec.postBuild) { kind, name in
             let resource =
                 kind == .configMap
                 ? GroupVersionResource(group: "", version: "v1", resource: "configmaps")
@@ -68,6 +69,10 @@ extension KustomizationReconciler {
                 return nil
             }
         }
-        return try Substitution.apply(to: built, variables: variables)
+        do {
+            return (try Substitution.apply(to: built, variables: resolved.variables), resolved.secrets)
+        } catch {
+            throw resolved.secrets.redact(error)
+        }
     }
 }

@@ -119,15 +119,22 @@ package struct KustomizationReconciler: Reconciler {
             var skippedFor: Duration?
             let tenant = acting(for: object)
             try await fetcher.withArtifact(url: artifact.url, digest: artifact.digest) { root in
-                let objects = try await build(object, root: root)
+                let (objects, secrets) = try await build(object, root: root)
                 let fingerprint = AppliedSetMemo.fingerprint(objects)
                 if let left = memo.remaining(for: object, fingerprint: fingerprint, now: .now) {
                     skippedFor = left
                     healthChecked = object.status.conditions.isTrue(ConditionType.healthy)
                     return
                 }
-                changes = try await tenant.applyAndPrune(objects, to: &object)
-                healthChecked = try await tenant.checkHealth(of: object, applied: changes)
+                do {
+                    changes = try await tenant.applyAndPrune(objects, to: &object)
+                    healthChecked = try await tenant.checkHealth(of: object, applied: changes)
+                } catch let error as KustomizationError {
+                    // Server messages echo the values they refuse, substituted Secret values included.
+                    throw secrets.redact(error)
+                } catch {
+                    throw secrets.redact(.reconciliationFailed("\(error)"))
+                }
                 memo.record(object, fingerprint: fingerprint, at: .now)
             }
             if let skippedFor {
