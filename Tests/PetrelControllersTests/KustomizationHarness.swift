@@ -47,7 +47,8 @@ struct KustomizationHarness {
     /// Runs `body` with everything started, then stops it all.
     static func run(
         requeueDependency: Duration = .seconds(1), noCrossNamespaceRefs: Bool = false,
-        defaultServiceAccount: String? = nil,
+        defaultServiceAccount: String? = nil, memo: AppliedSetMemo = AppliedSetMemo(),
+        verifiedObjects: VerifiedObjectsMemo = VerifiedObjectsMemo(),
         _ body: @Sendable (KustomizationHarness) async throws -> Void
     ) async throws {
         let logger = Logger(label: "kustomization-test")
@@ -76,7 +77,8 @@ struct KustomizationHarness {
                     // Tests run intervals of a second to see drift checks quickly.
                     options.minimumInterval = .milliseconds(100)
                     let controller = KustomizationController.make(
-                        client: client, informers: factory, recorder: events, options: options, logger: logger)
+                        client: client, informers: factory, recorder: events, options: options, logger: logger,
+                        memo: memo, verifiedObjects: verifiedObjects)
                     let harness = KustomizationHarness(
                         client: client, namespace: namespace, served: served, baseURL: "http://127.0.0.1:\(port)",
                         events: events)

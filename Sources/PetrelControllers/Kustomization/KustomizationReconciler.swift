@@ -43,7 +43,8 @@ package struct KustomizationReconciler: Reconciler {
     package init(
         client: KubeClient, kustomizations: Store, sources: Store, recorder: any EventRecording,
         options: KustomizationControllerOptions, logger: Logger,
-        fetcher: ArtifactFetcher? = nil, builder: ManifestBuilder = ManifestBuilder()
+        fetcher: ArtifactFetcher? = nil, builder: ManifestBuilder = ManifestBuilder(),
+        memo: AppliedSetMemo = AppliedSetMemo(), verifiedObjects: VerifiedObjectsMemo = VerifiedObjectsMemo()
     ) {
         self.client = client
         self.kustomizations = kustomizations
@@ -55,8 +56,8 @@ package struct KustomizationReconciler: Reconciler {
         // One extracted copy of each artifact revision for all reconciles (see ArtifactCache).
         self.fetcher = fetcher ?? ArtifactFetcher(cache: ArtifactCache(), logger: logger)
         self.builder = builder
-        self.memo = AppliedSetMemo()
-        self.verifiedObjects = VerifiedObjectsMemo()
+        self.memo = memo
+        self.verifiedObjects = verifiedObjects
     }
 
     package func reconcile(_ key: ObjectKey) async throws -> ReconcileResult {
