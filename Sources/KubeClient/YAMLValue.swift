@@ -5,9 +5,22 @@ import Yams
 enum YAMLValue {
     static func parse(_ text: String) throws(KubeClientError) -> JSONValue {
         let node: Node?
-        do { node = try Yams.compose(yaml: text) } catch { throw .configuration("invalid YAML: \(String(describing: error).prefix(300))") }
+        do { node = try Yams.compose(yaml: text) } catch { throw .configuration("invalid YAML\(position(of: error))") }
         guard let node else { return .null }
         return convert(node)
+    }
+
+    /// Where the parser stopped, never what it read: Yams' descriptions quote the offending line, which in a
+    /// kubeconfig may hold a token or a key.
+    private static func position(of error: any Error) -> String {
+        switch error as? YamlError {
+        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
+            .composer(_, let problem, let mark, _):
+            " at line \(mark.line), column \(mark.column): \(problem)"
+        case .duplicatedKeysInMapping(_, let context):
+            " at line \(context.mark.line), column \(context.mark.column): duplicate key in a mapping"
+        default: ""
+        }
     }
 
     static func convert(_ node: Node) -> JSONValue {

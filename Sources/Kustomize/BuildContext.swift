@@ -21,7 +21,7 @@ struct BuildContext {
         if stack.count >= options.maxDepth { throw .cycle(path: loader.relative(directory)) }
         var accumulation = Accumulation()
         let kustomization: Kustomization
-        if let file = loader.kustomizationFile(in: directory) {
+        if let file = try loader.kustomizationFile(in: directory) {
             if overrides.isEmpty {
                 kustomization = try Kustomization.load(file, loader: loader)
             } else {
@@ -75,7 +75,7 @@ struct BuildContext {
             let path = try loader.resolve(name, from: directory)
             let relative = prefix + "/" + name
             if loader.isDirectory(path) {
-                if loader.kustomizationFile(in: path) != nil {
+                if try loader.kustomizationFile(in: path) != nil {
                     entries.append(.string(relative))
                 } else {
                     try collectManifests(path, prefix: relative, into: &entries)
@@ -103,7 +103,7 @@ struct BuildContext {
         }
         for entry in try kustomization.components {
             let path = try loader.resolve(entry, from: directory)
-            guard loader.isDirectory(path), let file = loader.kustomizationFile(in: path) else {
+            guard loader.isDirectory(path), let file = try loader.kustomizationFile(in: path) else {
                 throw .invalidField(
                     file: kustomization.file, field: "components",
                     detail: "'\(entry)' is not a directory with a kustomization")

@@ -111,11 +111,14 @@ struct Loader: Sendable {
         ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted()
     }
 
-    /// The kustomization file in `directory`, if any.
-    func kustomizationFile(in directory: String) -> String? {
+    /// The kustomization file in `directory`, if any, resolved like every other path: a symlink that leaves the
+    /// root (e.g. to `~/.kube/config` or `/proc/self/environ`) is refused, never read.
+    ///
+    /// - Throws: ``KustomizeError/pathEscapesRoot(path:)``.
+    func kustomizationFile(in directory: String) throws(KustomizeError) -> String? {
         for name in ["kustomization.yaml", "kustomization.yml", "Kustomization"] {
             let candidate = directory + "/" + name
-            if FileManager.default.fileExists(atPath: candidate) { return candidate }
+            if FileManager.default.fileExists(atPath: candidate) { return try resolve(name, from: directory) }
         }
         return nil
     }

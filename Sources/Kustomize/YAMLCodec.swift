@@ -33,9 +33,9 @@ public enum YAMLCodec {
         } catch let error as YAMLPreflightError {
             throw refusal(error, file: file)
         } catch let error as YamlError {
-            throw describe(error, file: file)
+            throw describe(error, text: text, file: file)
         } catch {
-            throw .malformedYAML(file: file, line: nil, detail: "\(error)")
+            throw .malformedYAML(file: file, line: nil, detail: "unexpected YAML library error")
         }
         return documents
     }
@@ -48,14 +48,46 @@ public enum YAMLCodec {
         }
     }
 
-    private static func describe(_ error: YamlError, file: String) -> KustomizeError {
+    /// A parser error as (problem, file, line, column) only.
+    ///
+    /// Yams' own descriptions quote the text: the offending line for reader errors, the duplicated keys and the
+    /// whole document for duplicate keys. After postBuild substitution that text holds Secret values, so none of it
+    /// is ever copied: libyaml's problems are fixed phrases, and the rest is a position.
+    static func describe(_ error: YamlError, text: String, file: String) -> KustomizeError {
+        func at(_ line: Int?, _ column: Int?, _ problem: String) -> KustomizeError {
+            .malformedYAML(file: file, line: line, detail: column.map { "\(problem) (column \($0))" } ?? problem)
+        }
         switch error {
         case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
             .composer(_, let problem, let mark, _):
-            return .malformedYAML(file: file, line: mark.line, detail: problem)
-        default:
-            return .malformedYAML(file: file, line: nil, detail: "\(error)")
+            return at(mark.line, mark.column, problem)
+        case .reader(let problem, let offset, _, _):
+            let place = offset.map { position(ofCharacter: $0, in: text) }
+            return at(place?.line, place?.column, problem)
+        case .duplicatedKeysInMapping(_, let context):
+            return at(context.mark.line, context.mark.column, "duplicate key in a mapping")
+        case .dataCouldNotBeDecoded:
+            return at(nil, nil, "the text is not valid UTF-8")
+        case .memory:
+            return at(nil, nil, "out of memory while parsing")
+        case .no, .writer, .emitter, .representer:
+            return at(nil, nil, "unexpected YAML library error")
         }
+    }
+
+    /// The 1-based line and column (in Unicode scalars, as libyaml counts) of the `offset`-th character.
+    private static func position(ofCharacter offset: Int, in text: String) -> (line: Int, column: Int) {
+        var line = 1
+        var column = 1
+        for character in text.prefix(max(0, offset)) {
+            if character == "\n" || character == "\r\n" {
+                line += 1
+                column = 1
+            } else {
+                column += character.unicodeScalars.count
+            }
+        }
+        return (line, column)
     }
 
     private static func convert(_ node: Node, budget: inout Int, depth: Int, file: String) throws(KustomizeError)

@@ -11,6 +11,9 @@ final class LoadCounter: Sendable {
 
 @Suite("Artifact cache shared by Kustomization reconciles")
 struct ArtifactCacheTests {
+    /// A well-formed digest made of `hex` repeated.
+    static func digest(_ hex: String) -> String { "sha256:" + String(repeating: hex, count: 64 / hex.count) }
+
     static func scratch() -> URL {
         FileManager.default.temporaryDirectory.appendingPathComponent("petrel-cache-test-\(UUID().uuidString)")
     }
@@ -24,7 +27,7 @@ struct ArtifactCacheTests {
         let folders = try await withThrowingTaskGroup(of: URL.self) { group in
             for _ in 0..<8 {
                 group.addTask {
-                    try await cache.acquire(digest: "sha256:aa") { folder in
+                    try await cache.acquire(digest: Self.digest("aa")) { folder in
                         loads.count.withLock { $0 += 1 }
                         try await Task.sleep(for: .milliseconds(100))
                         try Data("x".utf8).write(to: folder.appendingPathComponent("file"))
@@ -39,8 +42,36 @@ struct ArtifactCacheTests {
         #expect(Set(folders.map(\.path)).count == 1)
         let folder = try #require(folders.first)
         #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("file").path))
-        for _ in folders { await cache.release(digest: "sha256:aa") }
-        #expect(await cache.cachedDigests == ["sha256:aa"], "an idle revision within capacity is kept")
+        for _ in folders { await cache.release(digest: Self.digest("aa")) }
+        #expect(await cache.cachedDigests == [Self.digest("aa")], "an idle revision within capacity is kept")
+    }
+
+    @Test(
+        "only sha256:<64 lowercase hex> is used as a key: other spellings, colliding ones included, are refused",
+        arguments: [
+            "sha256-" + String(repeating: "a", count: 64), "sha256:" + String(repeating: "A", count: 64),
+            "sha256:" + String(repeating: "a", count: 63), "sha256:" + String(repeating: "a", count: 65),
+            "sha256-aaaa:" + String(repeating: "a", count: 60), "sha512:" + String(repeating: "a", count: 64),
+            "sha256:../../" + String(repeating: "a", count: 58), "", "sha256:",
+        ])
+    func digestValidated(digest: String) async throws {
+        let directory = Self.scratch()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let cache = ArtifactCache(directory: directory)
+        // A folder in use under the canonical spelling must survive any other spelling's load.
+        let canonical = Self.digest("a")
+        let inUse = try await cache.acquire(digest: canonical) { folder in
+            try Data("x".utf8).write(to: folder.appendingPathComponent("file"))
+        }
+        let loads = LoadCounter()
+        let error = await #expect(throws: KustomizationError.self) {
+            _ = try await cache.acquire(digest: digest) { _ in loads.count.withLock { $0 += 1 } }
+        }
+        #expect(error?.message.contains("invalid artifact digest") == true, "\(String(describing: error))")
+        #expect(loads.count.withLock { $0 } == 0)
+        #expect(FileManager.default.fileExists(atPath: inUse.appendingPathComponent("file").path))
+        #expect(Artifact.isSHA256Digest(digest) == false)
+        await cache.release(digest: canonical)
     }
 
     @Test("a failed load is not cached: the next acquire loads again")
@@ -50,14 +81,14 @@ struct ArtifactCacheTests {
         let cache = ArtifactCache(directory: directory)
         struct Boom: Error {}
         await #expect(throws: Boom.self) {
-            _ = try await cache.acquire(digest: "sha256:bb") { _ in throw Boom() }
+            _ = try await cache.acquire(digest: Self.digest("bb")) { _ in throw Boom() }
         }
         #expect(await cache.cachedDigests.isEmpty)
-        let folder = try await cache.acquire(digest: "sha256:bb") { folder in
+        let folder = try await cache.acquire(digest: Self.digest("bb")) { folder in
             try Data("ok".utf8).write(to: folder.appendingPathComponent("file"))
         }
         #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("file").path))
-        await cache.release(digest: "sha256:bb")
+        await cache.release(digest: Self.digest("bb"))
     }
 
     @Test("unused revisions beyond the capacity are deleted, least recently used first; folders in use are kept")
@@ -68,19 +99,19 @@ struct ArtifactCacheTests {
         let fill: @Sendable (URL) async throws -> Void = { folder in
             try Data("x".utf8).write(to: folder.appendingPathComponent("file"))
         }
-        let inUse = try await cache.acquire(digest: "sha256:01", load: fill)
-        let second = try await cache.acquire(digest: "sha256:02", load: fill)
-        await cache.release(digest: "sha256:02")
-        let third = try await cache.acquire(digest: "sha256:03", load: fill)
-        await cache.release(digest: "sha256:03")
+        let inUse = try await cache.acquire(digest: Self.digest("01"), load: fill)
+        let second = try await cache.acquire(digest: Self.digest("02"), load: fill)
+        await cache.release(digest: Self.digest("02"))
+        let third = try await cache.acquire(digest: Self.digest("03"), load: fill)
+        await cache.release(digest: Self.digest("03"))
         // 01 is in use; 02 and 03 are idle and only one may stay: the older, 02, goes.
-        #expect(await cache.cachedDigests == ["sha256:01", "sha256:03"])
+        #expect(await cache.cachedDigests == [Self.digest("01"), Self.digest("03")])
         #expect(!FileManager.default.fileExists(atPath: second.path))
         #expect(FileManager.default.fileExists(atPath: third.path))
         #expect(FileManager.default.fileExists(atPath: inUse.path))
-        await cache.release(digest: "sha256:01")
+        await cache.release(digest: Self.digest("01"))
         // Now 01 is the most recently released: 03 goes.
-        #expect(await cache.cachedDigests == ["sha256:01"])
+        #expect(await cache.cachedDigests == [Self.digest("01")])
         #expect(!FileManager.default.fileExists(atPath: third.path))
         await cache.removeAll()
         #expect(!FileManager.default.fileExists(atPath: inUse.path))

@@ -104,6 +104,22 @@ struct KustomizationControllerTests {
         }
     }
 
+    @Test("a digest that is not sha256:<64 lowercase hex> fails with ArtifactFailed before any download (S21)")
+    func malformedDigest() async throws {
+        try await H.run { h in
+            var artifact = try h.publish(
+                ["deploy/a.yaml": H.configMapYAML("a", ["v": "1"])], name: "rev1", revision: H.revision("1"))
+            // Accepted by the CRD's pattern, and the same cache folder name as the real digest had.
+            artifact.digest = artifact.digest.replacingOccurrences(of: "sha256:", with: "sha256-x:")
+            try await h.setSource("repo", artifact: artifact)
+            try await h.createKustomization("app", source: "repo")
+            let ks = try await h.waitForReady(
+                "app", status: .false, reason: "ArtifactFailed", messageContains: "invalid artifact digest")
+            #expect(ks?.status.inventory == nil)
+            #expect(try await h.configMap("a") == nil)
+        }
+    }
+
     @Test("a digest mismatch fails with ArtifactFailed and applies nothing")
     func digestMismatch() async throws {
         try await H.run { h in

@@ -53,6 +53,7 @@ struct KustomizationHarness {
         requeueDependency: Duration = .seconds(1), noCrossNamespaceRefs: Bool = false,
         defaultServiceAccount: String? = nil, buildTimeout: Duration = .seconds(30),
         recorder makeRecorder: (@Sendable (KubeClient, Logger) -> any EventRecording)? = nil,
+        memo: AppliedSetMemo = AppliedSetMemo(), verifiedObjects: VerifiedObjectsMemo = VerifiedObjectsMemo(),
         _ body: @Sendable (KustomizationHarness) async throws -> Void
     ) async throws {
         let logger = Logger(label: "kustomization-test")
@@ -83,7 +84,8 @@ struct KustomizationHarness {
                     options.minimumInterval = .milliseconds(100)
                     options.buildTimeout = buildTimeout
                     let controller = KustomizationController.make(
-                        client: client, informers: factory, recorder: recorder, options: options, logger: logger)
+                        client: client, informers: factory, recorder: recorder, options: options, logger: logger,
+                        memo: memo, verifiedObjects: verifiedObjects)
                     let harness = KustomizationHarness(
                         client: client, namespace: namespace, served: served, informers: factory,
                         baseURL: "http://127.0.0.1:\(port)", events: events, controller: controller)

@@ -117,3 +117,35 @@ struct KustomizationSubstitutionTests {
         #expect(error?.message.contains("Secret/absent") == true)
     }
 }
+
+@Suite("Secret values stay out of substitution errors")
+struct SubstitutionSecretTests {
+    static let secret = "Zq9SecretValue"
+
+    @Test(
+        "invalid YAML after substitution is reported by position only",
+        arguments: [
+            (#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a"},"data":{"${PW}":"a","${PW:=x}":"b"}}"#, "duplicate key"),
+            (#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a"},"data":{"k":"${FLOW}"}}"#, "line"),
+        ])
+    func positionOnly(json: String, fragment: String) throws {
+        let object = try JSONParser.parse(json)
+        // FLOW breaks the quoting of the value it is substituted into.
+        let variables = ["PW": Self.secret, "FLOW": "\"\n  [\(Self.secret)"]
+        let error = #expect(throws: KustomizationError.self) {
+            try Substitution.apply(to: [object], variables: variables)
+        }
+        let message = error?.message ?? ""
+        #expect(message.contains(fragment), "\(message)")
+        #expect(!message.contains(Self.secret), "\(message)")
+    }
+
+    @Test("the redactor masks Secret values and the forms substitution and escaping derive from them")
+    func redactor() {
+        let redactor = SecretRedactor(values: [Self.secret, "on", "pa\"ss\\word"])
+        let text = "a \(Self.secret) b \(Self.secret.uppercased()) c \(Self.secret.lowercased()) d on e pa\\\"ss\\\\word"
+        #expect(redactor.redact(text) == "a *** b *** c *** d on e ***")
+        #expect(SecretRedactor().redact(text) == text)
+        #expect(redactor.redact(.reconciliationFailed("x \(Self.secret)")) == .reconciliationFailed("x ***"))
+    }
+}

@@ -18,6 +18,14 @@ public struct Artifact: Sendable, Hashable, Codable {
     /// The pattern the CRD puts on ``digest``.
     public static let digestPattern = #"^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$"#
 
+    /// Whether `digest` is `sha256:` followed by exactly 64 lowercase hex digits: the only form Petrel's artifacts
+    /// have, and the only one used as a key (of a cache folder, say) before it is verified.
+    public static func isSHA256Digest(_ digest: String) -> Bool {
+        let bytes = Array(digest.utf8)
+        guard bytes.count == 71, digest.hasPrefix("sha256:") else { return false }
+        return bytes[7...].allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }
+    }
+
     /// An artifact with every required field.
     public init(
         path: String, url: String, revision: String, digest: String, lastUpdateTime: Time, size: Int64? = nil,

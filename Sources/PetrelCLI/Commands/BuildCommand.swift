@@ -9,13 +9,14 @@ struct BuildCommand: ParsableCommand {
         commandName: "build",
         abstract: "Build a kustomization directory and print the YAML stream, as `kubectl kustomize DIR` does.",
         discussion: """
-            `petrel build DIR` builds DIR. The build is confined to DIR's Git work tree (else its top-level \
-            folder): paths and symlinks that leave it are refused, as are remote resources, helm charts and plugins \
-            other than kustomize's builtin ones. As in kubectl, a kustomization reads only files in or below its own \
-            directory unless --load-restrictor LoadRestrictionsNone is given (Flux's setting). A directory without a \
-            kustomization file is built from every YAML manifest in it, recursively (what Flux does). \
-            `petrel build kustomization NAME --path DIR` builds DIR with the overrides and postBuild variables of \
-            the Kustomization NAME read from the cluster (a directory named like a subcommand is built with `petrel build ./kustomization`).
+            `petrel build DIR` builds DIR. The build is confined to the Git work tree DIR is in (so an overlay \
+            may reach ../base inside it), or to DIR itself outside a work tree: paths and symlinks that leave it \
+            are refused, as are remote resources, helm charts and plugins other than kustomize's builtin ones. As \
+            in kubectl, a kustomization reads only files in or below its own directory unless --load-restrictor \
+            LoadRestrictionsNone is given (Flux's setting). A directory without a kustomization file is built from \
+            every YAML manifest in it, recursively (what Flux does). `petrel build kustomization NAME --path DIR` \
+            builds DIR with the overrides and postBuild variables of the Kustomization NAME read from the cluster \
+            (a directory named like a subcommand is built with `petrel build ./kustomization`).
             """,
         subcommands: [BuildDirectoryCommand.self, BuildKustomizationCommand.self],
         defaultSubcommand: BuildDirectoryCommand.self)
@@ -62,8 +63,8 @@ struct BuildCommand: ParsableCommand {
     }
 
     /// The folder a build is confined to: the enclosing Git work tree if there is one (overlays may reach
-    /// `../base` inside it, as in a Flux artifact), else the top-level folder DIR is in (e.g. `/home`), which lets
-    /// overlays reach their bases as `kubectl kustomize` does.
+    /// `../base` inside it, as in a Flux artifact), else DIR itself. (A wider default, such as DIR's top-level
+    /// folder, would let a symlink in an untrusted checkout read `~/.kube/config`.)
     static func buildRoot(for directory: URL) -> URL {
         var candidate = directory
         while candidate.path != "/" {
@@ -72,8 +73,7 @@ struct BuildCommand: ParsableCommand {
             }
             candidate = candidate.deletingLastPathComponent()
         }
-        let components = directory.pathComponents
-        return components.count > 1 ? URL(fileURLWithPath: "/" + components[1]) : directory
+        return directory
     }
 }
 

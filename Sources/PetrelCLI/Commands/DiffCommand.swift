@@ -119,7 +119,7 @@ enum KustomizationDiff {
                     seen.insert(id)
                     outcome.changes.append(Change(id: id.description, action: .created))
                 } else {
-                    outcome.failures.append("\(id): \(error.message)")
+                    outcome.failures.append(build.secrets.redact("\(id): \(error.message)"))
                 }
                 continue
             }
@@ -133,7 +133,7 @@ enum KustomizationDiff {
             } catch where error.isNotFound {
                 live = nil
             } catch {
-                outcome.failures.append("\(id): reading the live object failed: \(error.message)")
+                outcome.failures.append(build.secrets.redact("\(id): reading the live object failed: \(error.message)"))
                 continue
             }
             if isReconcileDisabled(object) || live.map(isReconcileDisabled) == true { continue }
@@ -146,7 +146,7 @@ enum KustomizationDiff {
                     // Its Namespace is created by this same build.
                     outcome.changes.append(Change(id: id.description, action: .created))
                 } else {
-                    outcome.failures.append("\(id): dry-run failed: \(error.message)")
+                    outcome.failures.append(build.secrets.redact("\(id): dry-run failed: \(error.message)"))
                 }
                 continue
             }
@@ -199,9 +199,22 @@ enum KustomizationDiff {
             || object.kube.labels[WellKnown.reconcileKey]?.lowercased() == WellKnown.disabledValue
     }
 
+    /// Annotations whose values repeat a Secret's data: kubectl's client-side apply keeps the whole object in
+    /// `last-applied-configuration`.
+    static let secretDataAnnotations = ["kubectl.kubernetes.io/last-applied-configuration"]
+
     /// Replaces Secret `data` (and `stringData`) values with masks, as Flux's SSA diff does: `***` where live and
-    /// desired agree or a key is on one side only, `*** (before)` / `*** (after)` where the value changes.
+    /// desired agree or a key is on one side only, `*** (before)` / `*** (after)` where the value changes. The
+    /// annotations that copy the data (``secretDataAnnotations``) are masked the same way.
     static func maskSecretData(_ before: inout JSONValue, _ after: inout JSONValue) {
+        for annotation in secretDataAnnotations {
+            let path = ["metadata", "annotations", annotation]
+            let old = before[path: path]
+            let new = after[path: path]
+            let changed = old != nil && new != nil && old != new
+            if old != nil { before.set(path: path, to: .string(changed ? "*** (before)" : "***")) }
+            if new != nil { after.set(path: path, to: .string(changed ? "*** (after)" : "***")) }
+        }
         for field in ["data", "stringData"] {
             let old = before[field]?.objectValue ?? JSONObject()
             let new = after[field]?.objectValue ?? JSONObject()

@@ -18,6 +18,8 @@ struct KustomizationBuild: Sendable {
     let kustomization: Kustomization
     /// The built objects, substituted and labelled, in kustomize's output order.
     let objects: [JSONValue]
+    /// Masks the Secret values substituted into ``objects`` in every message about them (server errors echo them).
+    var secrets = SecretRedactor()
 
     /// Reads Kustomization `name` in `namespace` and builds `directory` with its overrides.
     ///
@@ -45,9 +47,9 @@ struct KustomizationBuild: Sendable {
             throw .failed("building \(directory) with the overrides of \(describe(kustomization)) failed: \(error.message)")
         }
         let client = session.client
-        let variables: [String: String]
+        let resolved: SubstitutionVariables.Resolved
         do {
-            variables = try await SubstitutionVariables.resolve(spec.postBuild) { kind, referenceName in
+            resolved = try await SubstitutionVariables.resolved(spec.postBuild) { kind, referenceName in
                 let resource = GroupVersionResource(
                     group: "", version: "v1", resource: kind == .configMap ? "configmaps" : "secrets")
                 do {
@@ -61,9 +63,9 @@ struct KustomizationBuild: Sendable {
         }
         var objects: [JSONValue]
         do {
-            objects = try Substitution.apply(to: built, variables: variables)
+            objects = try Substitution.apply(to: built, variables: resolved.variables)
         } catch {
-            throw .failed("postBuild of \(describe(kustomization)): \(error.message)")
+            throw .failed("postBuild of \(describe(kustomization)): \(resolved.secrets.redact(error).message)")
         }
         let labels = [WellKnown.kustomizeNameLabel: name, WellKnown.kustomizeNamespaceLabel: namespace]
         for index in objects.indices {
@@ -71,7 +73,7 @@ struct KustomizationBuild: Sendable {
                 objects[index].set(path: ["metadata", "labels", key], to: .string(value))
             }
         }
-        return KustomizationBuild(kustomization: kustomization, objects: objects)
+        return KustomizationBuild(kustomization: kustomization, objects: objects, secrets: resolved.secrets)
     }
 
     /// The build root and the path of `directory` inside it (see ``BuildCommand/buildRoot(for:)``).

@@ -18,7 +18,8 @@ import Synchronization
 ///   `reconcile.petrel.dev/requestedAt`, the same inventory in status, a byte-identical build (sha256 of the
 ///   manifests after substitution), and less than `spec.interval` since the last complete apply. Drift is still
 ///   corrected every `spec.interval` (the skip requeues for the remainder of it).
-/// - Memory only: a restarted controller applies everything once.
+/// - Memory only: a restarted controller applies everything once. An entry goes when its Kustomization leaves the
+///   informer (deleted, finalizer or not, or out of `--watch-label-selector`), so the memo holds only live objects.
 package final class AppliedSetMemo: Sendable {
     struct Record: Sendable {
         var fingerprint: String
@@ -63,6 +64,11 @@ package final class AppliedSetMemo: Sendable {
     /// Forgets `object` (a failed reconcile or a deletion): its next reconcile applies.
     func forget(_ object: Kustomization) {
         guard let uid = object.metadata.uid else { return }
+        forget(uid: uid)
+    }
+
+    /// Forgets the Kustomization with `uid` (gone from the informer: deleted, or out of the label selector).
+    func forget(uid: String) {
         records.withLock { $0[uid] = nil }
     }
 

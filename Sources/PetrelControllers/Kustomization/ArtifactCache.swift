@@ -43,9 +43,13 @@ package actor ArtifactCache {
 
     /// The folder of `digest`, loading it with `load` (which fills the given empty folder) unless it is cached or
     /// being loaded. Pair every successful call with ``release(digest:)``.
+    ///
+    /// - Throws: ``KustomizationError/artifactFailed(_:)`` for a digest that is not `sha256:<64 lowercase hex>`
+    ///   (two spellings must never share a folder, nor a load delete a folder in use), or what `load` throws.
     package func acquire(
         digest: String, load: @escaping @Sendable (URL) async throws -> Void
     ) async throws -> URL {
+        try ArtifactFetcher.validate(digest: digest)
         tick += 1
         if slots[digest] == nil {
             let folder = directory.appendingPathComponent(Self.folderName(digest))
@@ -110,8 +114,8 @@ package actor ArtifactCache {
         }
     }
 
-    /// A file name for a digest (`sha256:abc…` → `sha256-abc…`), with anything but letters and digits replaced.
+    /// The folder name of a validated digest (`sha256:abc…` → `sha256-abc…`): one name per digest.
     static func folderName(_ digest: String) -> String {
-        String(digest.map { $0.isASCII && ($0.isLetter || $0.isNumber) ? $0 : "-" })
+        digest.replacingOccurrences(of: ":", with: "-")
     }
 }

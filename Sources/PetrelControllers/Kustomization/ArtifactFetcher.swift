@@ -3,6 +3,7 @@ import Foundation
 import GitSource
 import KubeClient
 import Logging
+import PetrelAPI
 
 /// Downloads a source artifact, verifies its digest and extracts it into a temporary folder (Flux's
 /// `fetch.ArchiveFetcher`: download with retries, digest check before untar).
@@ -58,6 +59,7 @@ package struct ArtifactFetcher: Sendable {
     package func withArtifact<T: Sendable>(
         url: String, digest: String, _ body: (URL) async throws -> T
     ) async throws -> T {
+        try Self.validate(digest: digest)
         if let cache {
             let fetcher = self
             let folder = try await cache.acquire(digest: digest) { folder in
@@ -84,6 +86,17 @@ package struct ArtifactFetcher: Sendable {
         return try await body(scratch.appendingPathComponent("root"))
     }
 
+    /// Refuses a digest that is not `sha256:<64 lowercase hex>` before it is used for anything (S21).
+    ///
+    /// - Throws: ``KustomizationError/artifactFailed(_:)`` quoting at most 80 characters of it.
+    package static func validate(digest: String) throws(KustomizationError) {
+        guard Artifact.isSHA256Digest(digest) else {
+            let shown = digest.count > 80 ? digest.prefix(80) + "…" : Substring(digest)
+            throw .artifactFailed(
+                "invalid artifact digest '\(shown)': the source's status.artifact.digest must be sha256:<64 lowercase hex>")
+        }
+    }
+
     /// Downloads and verifies the artifact into `folder/artifact.tar.gz`, extracts it into `folder/root` and
     /// deletes the archive.
     private func load(url: String, digest: String, into scratch: URL) async throws {
@@ -106,9 +119,7 @@ package struct ArtifactFetcher: Sendable {
 
     /// Downloads `url` to `file` and checks its digest.
     package func fetch(url: String, digest expected: String, to file: URL) async throws(KustomizationError) {
-        guard expected.hasPrefix("sha256:") else {
-            throw .artifactFailed("unsupported artifact digest '\(expected)': only sha256 is supported")
-        }
+        try Self.validate(digest: expected)
         try check(url)
         var lastError = ""
         for attempt in 1...attempts {

@@ -55,9 +55,13 @@ package enum KustomizationController {
     /// Kustomization using it at once, through ``sourceIndex``. A Kustomization whose readiness or applied revision
     /// changes requeues its dependents through ``dependencyIndex``, so an ordered chain converges without waiting
     /// for `--requeue-dependency` at each step (Flux only polls).
+    ///
+    /// `memo` and `verifiedObjects` are the reconciler's memos (new ones by default; tests pass their own to watch
+    /// them). Their entry for a Kustomization goes as soon as it leaves the informer (S23).
     package static func make(
         client: KubeClient, informers: InformerFactory, recorder: any EventRecording,
-        options: KustomizationControllerOptions, logger: Logger
+        options: KustomizationControllerOptions, logger: Logger,
+        memo: AppliedSetMemo = AppliedSetMemo(), verifiedObjects: VerifiedObjectsMemo = VerifiedObjectsMemo()
     ) -> Controller {
         let kustomizations = informers.informer(
             for: Kustomization.groupVersionResource,
@@ -65,7 +69,16 @@ package enum KustomizationController {
         let sources = informers.informer(for: GitRepository.groupVersionResource)
         let reconciler = KustomizationReconciler(
             client: client, kustomizations: kustomizations.store, sources: sources.store, recorder: recorder,
-            options: options, logger: logger)
+            options: options, logger: logger, memo: memo, verifiedObjects: verifiedObjects)
+        // A Kustomization that leaves the informer without a finalizing reconcile (finalizer removed by hand,
+        // out of the label selector, missing from a relist) must not leave its memo entries behind.
+        kustomizations.addHandler { change in
+            guard case .deleted(_, let old) = change, let uid = old[path: ["metadata", "uid"]]?.stringValue else {
+                return
+            }
+            memo.forget(uid: uid)
+            verifiedObjects.forget(uid: uid)
+        }
         let controller = Controller(
             name: "kustomization", informer: kustomizations, reconciler: reconciler,
             concurrency: options.concurrency, secondary: [sources], logger: logger)

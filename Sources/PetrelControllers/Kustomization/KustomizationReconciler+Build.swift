@@ -67,7 +67,9 @@ package struct ManifestBuilder: Sendable {
 
 extension KustomizationReconciler {
     /// Builds the manifests and runs postBuild substitution, off the cooperative pool and within
-    /// ``KustomizationControllerOptions/buildTimeout`` (the API reads for substitution variables included).
+    /// ``KustomizationControllerOptions/buildTimeout`` (the API reads for substitution variables included); returns
+    /// them with a redactor for the Secret values substituted into them, which every later message about them passes
+    /// through.
     ///
     /// The ConfigMaps and Secrets of `postBuild.substituteFrom` are read as the Kustomization's ServiceAccount when
     /// one applies (``acting(for:)``), like everything else read on its author's behalf: a tenant can substitute
@@ -75,7 +77,7 @@ extension KustomizationReconciler {
     ///
     /// Conditions: Ready=False `BuildFailed` (or `ArtifactFailed` for a missing path) on failure; a build past its
     /// time limit fails with a message naming the Kustomization and the limit, and frees its worker.
-    func build(_ object: Kustomization, root: URL) async throws -> [JSONValue] {
+    func build(_ object: Kustomization, root: URL) async throws -> (objects: [JSONValue], secrets: SecretRedactor) {
         let limit = options.buildTimeout
         let clock = ContinuousClock()
         let start = clock.now
@@ -87,7 +89,7 @@ extension KustomizationReconciler {
         let built = try await offload(name, remaining: limit) { try builder.build(root: root, spec: spec, name: name) }
         let namespace = object.metadata.namespace ?? ""
         let client = acting(for: object).client
-        let variables = try await SubstitutionVariables.resolve(object.spec.postBuild) { kind, name in
+        let resolved = try await SubstitutionVariables.resolved(object.spec.postBuild) { kind, name in
             let resource =
                 kind == .configMap
                 ? GroupVersionResource(group: "", version: "v1", resource: "configmaps")
@@ -99,7 +101,15 @@ extension KustomizationReconciler {
             }
         }
         let remaining = limit - start.duration(to: clock.now)
-        return try await offload(name, remaining: remaining) { try Substitution.apply(to: built, variables: variables) }
+        let variables = resolved.variables
+        do {
+            let objects = try await offload(name, remaining: remaining) {
+                try Substitution.apply(to: built, variables: variables)
+            }
+            return (objects, resolved.secrets)
+        } catch {
+            throw resolved.secrets.redact(error)
+        }
     }
 
     /// Runs one step of the build on its own thread. The build checks its time limit itself and reports where it

@@ -46,7 +46,8 @@ package struct KustomizationReconciler: Reconciler {
     package init(
         client: KubeClient, kustomizations: Store, sources: Store, recorder: any EventRecording,
         options: KustomizationControllerOptions, logger: Logger,
-        fetcher: ArtifactFetcher? = nil, builder: ManifestBuilder = ManifestBuilder()
+        fetcher: ArtifactFetcher? = nil, builder: ManifestBuilder = ManifestBuilder(),
+        memo: AppliedSetMemo = AppliedSetMemo(), verifiedObjects: VerifiedObjectsMemo = VerifiedObjectsMemo()
     ) {
         self.client = client
         self.kustomizations = kustomizations
@@ -59,8 +60,8 @@ package struct KustomizationReconciler: Reconciler {
         self.fetcher =
             fetcher ?? ArtifactFetcher(allowedAddresses: options.artifactAddresses, cache: ArtifactCache(), logger: logger)
         self.builder = builder
-        self.memo = AppliedSetMemo()
-        self.verifiedObjects = VerifiedObjectsMemo()
+        self.memo = memo
+        self.verifiedObjects = verifiedObjects
     }
 
     package func reconcile(_ key: ObjectKey, logger: Logger) async throws -> ReconcileResult {
@@ -134,15 +135,22 @@ package struct KustomizationReconciler: Reconciler {
             var skippedFor: Duration?
             let tenant = acting(for: object)
             try await fetcher.withArtifact(url: artifact.url, digest: artifact.digest) { root in
-                let objects = try await build(object, root: root)
+                let (objects, secrets) = try await build(object, root: root)
                 let fingerprint = AppliedSetMemo.fingerprint(objects)
                 if let left = memo.remaining(for: object, fingerprint: fingerprint, now: .now) {
                     skippedFor = left
                     healthChecked = object.status.conditions.isTrue(ConditionType.healthy)
                     return
                 }
-                changes = try await tenant.applyAndPrune(objects, to: &object)
-                healthChecked = try await tenant.checkHealth(of: object, applied: changes)
+                do {
+                    changes = try await tenant.applyAndPrune(objects, to: &object)
+                    healthChecked = try await tenant.checkHealth(of: object, applied: changes)
+                } catch let error as KustomizationError {
+                    // Server messages echo the values they refuse, substituted Secret values included.
+                    throw secrets.redact(error)
+                } catch {
+                    throw secrets.redact(.reconciliationFailed("\(error)"))
+                }
                 memo.record(object, fingerprint: fingerprint, at: .now)
             }
             if let skippedFor {

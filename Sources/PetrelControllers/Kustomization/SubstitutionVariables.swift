@@ -8,6 +8,14 @@ package enum SubstitutionVariables {
     /// Reads one ConfigMap or Secret in the Kustomization's namespace; returns `nil` when it does not exist.
     package typealias Lookup = @Sendable (SubstituteReference.Kind, String) async throws -> JSONValue?
 
+    /// The variables of a `postBuild`, and a redactor for the values that came from Secrets.
+    package struct Resolved: Sendable {
+        /// Every variable, by name.
+        package var variables: [String: String] = [:]
+        /// Masks the values read from Secrets (see ``SecretRedactor``).
+        package var secrets = SecretRedactor()
+    }
+
     /// The variables of `postBuild`.
     ///
     /// ConfigMap `data` values are taken as they are; Secret `data` values are base64-decoded (`stringData` too,
@@ -17,8 +25,17 @@ package enum SubstitutionVariables {
     package static func resolve(_ postBuild: PostBuild?, lookup: Lookup) async throws(KustomizationError)
         -> [String: String]
     {
-        guard let postBuild else { return [:] }
+        try await resolved(postBuild, lookup: lookup).variables
+    }
+
+    /// ``resolve(_:lookup:)`` with a redactor for the values read from Secrets, for every message that may show a
+    /// substituted value.
+    package static func resolved(_ postBuild: PostBuild?, lookup: Lookup) async throws(KustomizationError)
+        -> Resolved
+    {
+        guard let postBuild else { return Resolved() }
         var variables: [String: String] = [:]
+        var secretValues: [String] = []
         for reference in postBuild.substituteFrom ?? [] {
             let object: JSONValue?
             do { object = try await lookup(reference.kind, reference.name) } catch {
@@ -33,10 +50,13 @@ package enum SubstitutionVariables {
             }
             for (key, value) in try values(of: object, kind: reference.kind, name: reference.name) {
                 variables[key] = value
+                if reference.kind == .secret { secretValues.append(value) }
             }
         }
         for (key, value) in postBuild.substitute ?? [:] { variables[key] = value }
-        return variables
+        // Substitution drops newlines from values; mask both forms.
+        let cleaned = secretValues.map { $0.filter { $0 != "\n" && $0 != "\r\n" && $0 != "\r" } }
+        return Resolved(variables: variables, secrets: SecretRedactor(values: secretValues + cleaned))
     }
 
     private static func values(of object: JSONValue, kind: SubstituteReference.Kind, name: String)

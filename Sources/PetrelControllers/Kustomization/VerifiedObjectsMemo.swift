@@ -11,7 +11,8 @@ import Synchronization
 /// ## Guarantees
 /// - Keyed by the Kustomization's UID (a recreated Kustomization starts empty); each entry holds exactly the
 ///   objects of its last successful apply (bounded by its inventory).
-/// - Forgotten when a reconcile fails (any step) or the Kustomization is deleted, and the engine ignores a set
+/// - Forgotten when a reconcile fails (any step) or the Kustomization leaves the informer (deleted, with or
+///   without Petrel's finalizer, or out of `--watch-label-selector`), and the engine ignores a set
 ///   verified under another identity (`spec.serviceAccountName`), field manager or `spec.force`.
 /// - An object verified longer ago than ``KustomizationControllerOptions/verifiedObjectMaxAge`` (1 hour) is
 ///   dry-run again, so a change of the server's rules for untouched objects (admission webhooks, policies, a
@@ -38,8 +39,16 @@ package final class VerifiedObjectsMemo: Sendable {
     /// Forgets `object` (a failed reconcile or a deletion): its next drift check dry-runs every object.
     func forget(_ object: Kustomization) {
         guard let uid = object.metadata.uid else { return }
+        forget(uid: uid)
+    }
+
+    /// Forgets the Kustomization with `uid` (gone from the informer: deleted, or out of the label selector).
+    func forget(uid: String) {
         sets.withLock { $0[uid] = nil }
     }
+
+    /// How many Kustomizations have a verified set (for tests).
+    package var count: Int { sets.withLock { $0.count } }
 
     /// How many objects of `object` are remembered (for tests).
     package func count(for object: Kustomization) -> Int {

@@ -62,6 +62,12 @@ package enum GitRepositoryController {
         controllerLogger[metadataKey: "petrel.controller"] = "\(name)"
         let reconciler = GitRepositoryReconciler(
             client: client, store: informer.store, recorder: recorder, options: options, logger: controllerLogger)
+        // A GitRepository that leaves the informer without a finalizing reconcile (finalizer removed by hand, out
+        // of the label selector, missing from a relist) must not leave its artifacts or cached copy behind.
+        informer.addHandler { change in
+            guard case .deleted(let key, _) = change else { return }
+            reconciler.purge(key)
+        }
         return Controller(
             name: name, informer: informer, reconciler: reconciler, concurrency: options.concurrency,
             logger: controllerLogger)

@@ -36,6 +36,8 @@ package struct GitRepositoryReconciler: Reconciler {
     /// The objects this reconciler last wrote, so a reconcile that runs before the informer has seen the write
     /// still starts from it (read-your-writes).
     let written = WrittenObjects()
+    /// Whether the storage of GitRepositories deleted while the controller was down was swept.
+    let sweep = StorageSweep()
 
     /// The kind name used for storage folders (`gitrepository/<namespace>/<name>/`).
     static let storageKind = "GitRepository"
@@ -55,6 +57,8 @@ package struct GitRepositoryReconciler: Reconciler {
     }
 
     package func reconcile(_ key: ObjectKey, logger: Logger) async throws -> ReconcileResult {
+        // Workers start once the informer has listed everything, so the store is complete here.
+        sweepStorageOnce()
         guard let json = latest(key) else { return .done }
         var logger = logger
         logger[metadataKey: "petrel.kind"] = "GitRepository"
