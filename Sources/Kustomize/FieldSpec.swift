@@ -11,7 +11,7 @@ struct FieldSpec: Sendable {
     var create: Bool
 
     init(_ path: String, kind: String? = nil, group: String? = nil, version: String? = nil, create: Bool = false) {
-        self.path = path.split(separator: "/").map(String.init)
+        self.path = Self.split(path)
         self.kind = kind
         self.group = group
         self.version = version
@@ -23,6 +23,19 @@ struct FieldSpec: Sendable {
         if let group, group != resource.gvk.group { return false }
         if let version, version != resource.gvk.version { return false }
         return true
+    }
+
+    /// Splits a `/`-separated field path, where `\/` keeps a slash inside a field name (an annotation key).
+    static func split(_ path: String) -> [String] {
+        var fields: [String] = []
+        for part in path.split(separator: "/", omittingEmptySubsequences: false) {
+            if let last = fields.last, last.hasSuffix("\\") {
+                fields[fields.count - 1] = String(last.dropLast()) + "/" + part
+            } else {
+                fields.append(String(part))
+            }
+        }
+        return fields.filter { !$0.isEmpty }
     }
 
     /// Whether this spec is the object's own name (`metadata/name`).
