@@ -37,8 +37,7 @@ struct ValueAdd {
                     resources[index] = one[0]
                     continue
                 }
-                var spec = FieldSpec("", create: true)
-                spec.path = Self.fields(fieldPath)
+                let spec = FieldSpec(fieldPath, create: true)
                 spec.visit(&resources[index].object) { current in
                     if position > 0 {
                         current = .string(Self.insertPathPart(current?.stringValue ?? "", at: position - 1, value))
@@ -48,19 +47,6 @@ struct ValueAdd {
                 }
             }
         }
-    }
-
-    /// Splits a `/`-separated field path, where `\/` keeps a slash inside a field name.
-    static func fields(_ path: String) -> [String] {
-        var fields: [String] = []
-        for part in path.split(separator: "/", omittingEmptySubsequences: false).map(String.init) {
-            if let last = fields.last, last.hasSuffix("\\") {
-                fields[fields.count - 1] = String(last.dropLast()) + "/" + part
-            } else {
-                fields.append(part)
-            }
-        }
-        return fields
     }
 
     /// Inserts `part` as the `position`th element of a `/`-separated path (clamped to the ends); in an absolute

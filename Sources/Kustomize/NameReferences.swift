@@ -65,6 +65,38 @@ package enum NameReferences {
         Rule(target: "Service", referrers: ["StatefulSet"], paths: ["spec/serviceName"]),
         Rule(target: "Service", referrers: ["APIService"], paths: ["spec/service/name"]),
         Rule(target: "PersistentVolume", referrers: ["PersistentVolumeClaim"], paths: ["spec/volumeName"]),
+        // The rest of kustomize's default name references. (Its rule for Ingress spec/ingressClassName names the
+        // group "networking.k8s.io/v1", which matches nothing, so that field is never rewritten; nor here.)
+        Rule(target: "ConfigMap", referrers: ["Role", "ClusterRole"], paths: ["rules[]/resourceNames[]"]),
+        Rule(target: "Secret", referrers: ["Role", "ClusterRole"], paths: ["rules[]/resourceNames[]"]),
+        Rule(target: "PersistentVolume", referrers: ["ClusterRole"], paths: ["rules[]/resourceNames[]"]),
+        Rule(target: "ConfigMap", referrers: ["Node"], paths: ["spec/configSource/configMap"]),
+        Rule(
+            target: "ConfigMap", referrers: ["Ingress"],
+            paths: [#"metadata/annotations/nginx.ingress.kubernetes.io\/fastcgi-params-configmap"#]),
+        Rule(
+            target: "Secret", referrers: ["Ingress"],
+            paths: [
+                #"metadata/annotations/ingress.kubernetes.io\/auth-secret"#,
+                #"metadata/annotations/nginx.ingress.kubernetes.io\/auth-secret"#,
+                #"metadata/annotations/nginx.ingress.kubernetes.io\/auth-tls-secret"#,
+            ]),
+        Rule(
+            target: "Secret", referrers: ["StorageClass"],
+            paths: [
+                "parameters/secretName", "parameters/adminSecretName", "parameters/userSecretName",
+                "parameters/secretRef",
+            ]),
+        Rule(target: "Secret", referrers: ["PersistentVolume"], paths: ["spec/azureFile/secretName"]),
+        Rule(
+            target: "StorageClass", referrers: ["PersistentVolume", "PersistentVolumeClaim"],
+            paths: ["spec/storageClassName"]),
+        Rule(
+            target: "StorageClass", referrers: ["StatefulSet"],
+            paths: ["spec/volumeClaimTemplates[]/spec/storageClassName"]),
+        Rule(
+            target: "ValidatingAdmissionPolicy", referrers: ["ValidatingAdmissionPolicyBinding"],
+            paths: ["spec/policyName"]),
     ]
 
     /// Rewrites every reference in `resources` to the current names of the objects they name.
@@ -232,7 +264,8 @@ package enum NameReferences {
         // current and the original id, never intermediate namespaces an overlay chain gave it).
         func inScope(_ candidate: Resource) -> Bool {
             let original = candidate.previousNamespaces.first ?? candidate.namespace
-            return clusterScoped || candidate.effectiveNamespace == wanted
+            // A ClusterRole's resourceNames may name an object in any namespace.
+            return clusterScoped || referrer.kind == "ClusterRole" || candidate.effectiveNamespace == wanted
                 || (original == "default" ? "" : original) == wanted
         }
         if let exact = sameKind.first(where: { $0.name == name && $0.effectiveNamespace == wanted }) { return exact }

@@ -95,7 +95,7 @@ struct BuiltinPluginsTests {
         #expect(ValueAdd.insertPathPart("a/b", at: 99, "x") == "a/b/x")
         #expect(ValueAdd.insertPathPart("", at: 0, "x") == "x")
         #expect(
-            ValueAdd.fields(#"metadata/annotations/example.com\/key"#) == [
+            FieldSpec.split(#"metadata/annotations/example.com\/key"#) == [
                 "metadata", "annotations", "example.com/key",
             ])
     }

@@ -107,7 +107,7 @@ extension KustomizationReconciler {
                 try Substitution.apply(to: built, variables: variables)
             }
             return (objects, resolved.secrets)
-        } catch {
+        } catch let error as KustomizationError {
             throw resolved.secrets.redact(error)
         }
     }
