@@ -85,7 +85,7 @@ struct TLSClientTests {
 
                 var options = QueryOptions()
                 options.resourceVersion = resourceVersion
-                options.timeoutSeconds = 5
+                options.timeoutSeconds = 120  // ends the stream only if the event never comes (a loaded machine may take seconds to apply)
                 let stream = try await client.watch(Self.configMaps, namespace: "default", options: options)
                 _ = try await client.apply(
                     [
