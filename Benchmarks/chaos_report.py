@@ -23,9 +23,12 @@ def main(path, runs, failed, binaries):
                     continue
                 for number in value.split(","):
                     try:
-                        figures[scenario][key].append(float(number))
+                        parsed = float(number)
                     except ValueError:
+                        # A word (true/false): counted per value.
                         figures[scenario][key + " (" + number + ")"].append(1.0)
+                        continue
+                    figures[scenario][key].append(parsed)
     print(f"make chaos: {runs} run(s), {failed} with a failed test, binaries: {binaries}")
     for scenario in sorted(figures.keys() | invariants.keys()):
         print(f"\n{scenario}")

@@ -14,8 +14,10 @@ if [[ "${CHAOS_RELEASE:-0}" == 1 ]]; then
     export PETREL_BINARIES="$PWD/.build/release"
 fi
 export PETREL_CHAOS=1
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
+# Logs and figures stay in .petrel/chaos/<time>/ for a second look.
+out=.petrel/chaos/$(date -u +%Y%m%dT%H%M%SZ)
+mkdir -p "$out"
+: >"$out/figures"
 failed=0
 for run in $(seq 1 "$RUNS"); do
     echo "== run $run of $RUNS" >&2

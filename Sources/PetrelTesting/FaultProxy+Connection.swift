@@ -157,10 +157,22 @@ final class ProxyConnection: Sendable {
         }
     }
 
-    /// One side closed or failed: close the other, unless the connection is half-open (then nobody learns).
-    func ended() {
+    /// One side closed: close the other once everything already forwarded to it has been written (a server that
+    /// sends a whole response and closes must not lose its tail), unless the connection is half-open (then nobody
+    /// learns). `direction` is the way the closed side was sending.
+    func ended(_ direction: ProxyHandler.Direction) {
         if proxy.fault == .halfOpen || state.withLock({ $0.silenced }) { return }
-        close(reset: false)
+        let closeAfterWrites = { [self] in
+            let target: (any Channel)? = direction == .response ? client : state.withLock { $0.upstream }
+            guard let target else { return close(reset: false) }
+            // Writes complete in order: when this empty one is done, everything before it is on the wire.
+            target.writeAndFlush(ByteBuffer()).whenComplete { _ in self.close(reset: false) }
+        }
+        if case .delay = proxy.fault, let pending = state.withLock({ $0.notBefore[direction] }), pending > .now() {
+            client.eventLoop.scheduleTask(deadline: pending) { closeAfterWrites() }
+        } else {
+            closeAfterWrites()
+        }
     }
 }
 
@@ -192,7 +204,7 @@ final class ProxyHandler: ChannelInboundHandler, Sendable {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        connection.ended()
+        connection.ended(direction)
         context.fireChannelInactive()
     }
 

@@ -142,7 +142,7 @@ package final class FaultProxy: Sendable {
         }
         ClientBootstrap(group: client.eventLoop)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .connectTimeout(.seconds(5))
+            .connectTimeout(.seconds(30))
             .channelInitializer { upstream in
                 upstream.eventLoop.makeCompletedFuture {
                     try upstream.pipeline.syncOperations.addHandler(
