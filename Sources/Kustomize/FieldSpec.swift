@@ -49,19 +49,6 @@ struct FieldSpec: Sendable, Equatable {
         return true
     }
 
-    /// Splits a `/`-separated field path, where `\/` keeps a slash inside a field name (an annotation key).
-    static func split(_ path: String) -> [String] {
-        var fields: [String] = []
-        for part in path.split(separator: "/", omittingEmptySubsequences: false) {
-            if let last = fields.last, last.hasSuffix("\\") {
-                fields[fields.count - 1] = String(last.dropLast()) + "/" + part
-            } else {
-                fields.append(String(part))
-            }
-        }
-        return fields.filter { !$0.isEmpty }
-    }
-
     /// Whether this spec is the object's own name (`metadata/name`).
     var isMetadataName: Bool { pathText == "metadata/name" }
 
