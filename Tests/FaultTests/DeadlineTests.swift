@@ -92,6 +92,9 @@ struct DeadlineTests {
     }
 
     /// The sha256 digest, as a source's status gives it, of `size` bytes of 'x'.
+    /// A well-formed digest for requests refused before any body is read (a malformed one is refused first).
+    static let placeholderDigest = "sha256:" + String(repeating: "0", count: 64)
+
     static func digest(ofSize size: Int) -> String {
         var digester = ArtifactDigester()
         Data(repeating: 0x78, count: size).withUnsafeBytes { digester.update($0) }
@@ -140,18 +143,18 @@ struct DeadlineTests {
             let open = ArtifactFetcher(attempts: 1, logger: Self.logger)
             // python's http.server answers a folder without its slash with 301 to the slash: not followed.
             let redirect = await #expect(throws: KustomizationError.self) {
-                try await open.fetch(url: "http://127.0.0.1:\(port)/dir", digest: "sha256:00", to: file)
+                try await open.fetch(url: "http://127.0.0.1:\(port)/dir", digest: Self.placeholderDigest, to: file)
             }
             #expect(redirect?.message.contains("HTTP 301") == true, "\(String(describing: redirect))")
             for url in ["file:///etc/passwd", "http+unix://%2Ftmp%2Fsock/x", "ftp://127.0.0.1/x", "http:///nohost"] {
                 let refused = await #expect(throws: KustomizationError.self) {
-                    try await open.fetch(url: url, digest: "sha256:00", to: file)
+                    try await open.fetch(url: url, digest: Self.placeholderDigest, to: file)
                 }
                 #expect(refused?.message.contains("only http:// and https://") == true, "\(url): \(String(describing: refused))")
             }
             let pinned = ArtifactFetcher(allowedAddresses: ["127.0.0.1:\(proxy.port)"], attempts: 1, logger: Self.logger)
             let elsewhere = await #expect(throws: KustomizationError.self) {
-                try await pinned.fetch(url: "http://127.0.0.1:\(port)/big.tar.gz", digest: "sha256:00", to: file)
+                try await pinned.fetch(url: "http://127.0.0.1:\(port)/big.tar.gz", digest: Self.placeholderDigest, to: file)
             }
             #expect(elsewhere?.message.contains("is not the artifact server's address") == true)
             let small = ArtifactFetcher(maxDownloadSize: 1024, attempts: 1, logger: Self.logger)

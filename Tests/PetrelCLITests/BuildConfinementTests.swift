@@ -40,7 +40,9 @@ struct BuildConfinementTests {
             try FileManager.default.createDirectory(at: overlay, withIntermediateDirectories: true)
             try "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  k: \(Self.canary)\n".write(
                 to: base.appendingPathComponent("cm.yaml"), atomically: true, encoding: .utf8)
-            try "resources:\n- ../base/cm.yaml\n".write(
+            try "resources:\n- cm.yaml\n".write(
+                to: base.appendingPathComponent("kustomization.yaml"), atomically: true, encoding: .utf8)
+            try "resources:\n- ../base\n".write(
                 to: overlay.appendingPathComponent("kustomization.yaml"), atomically: true, encoding: .utf8)
             let outside = try await run(petrelBinary, ["build", overlay.path])
             #expect(outside.status != 0)

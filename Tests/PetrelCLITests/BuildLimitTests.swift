@@ -1,4 +1,5 @@
 import Foundation
+import PetrelTesting
 import Testing
 
 /// `petrel build DIR` on trees built to cost hours (exponential bases, YAML keys that Yams hashed whole, a
@@ -14,6 +15,8 @@ struct BuildLimitTests {
             try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             try text.write(to: url, atomically: true, encoding: .utf8)
         }
+        // A Git work tree, so the build root is the whole tree (outside one it would be `l0` alone).
+        try TestCommand.run("/usr/bin/git", ["init", "-q", root.path])
         let start = files.keys.contains("l0/kustomization.yaml") ? root.appendingPathComponent("l0") : root
         return try await run("/usr/bin/timeout", ["120", petrelBinary, "build", start.path])
     }
